@@ -1,0 +1,63 @@
+# stockmesh: `make up` runs the system locally, `make test` runs every check.
+# Both install what they need on first use (.venv from pyproject.toml, buf from npm).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+BUF := node_modules/.bin/buf
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help up test check lint typecheck proto-lint proto-breaking gen gen-check unit pytest migrate admin certs clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(BUF): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+up: $(STAMP) ## Run every service locally (mTLS on 127.0.0.1, SQLite files in .stockmesh/)
+	$(BIN)/stockmesh up
+
+test: $(STAMP) $(BUF) ## Run the whole suite: lint, types, contracts, then pytest
+	$(BIN)/python ci/test.py
+
+lint: $(STAMP) ## ruff (lint + format check) and the layer check
+	$(BIN)/python ci/test.py --only lint
+
+typecheck: $(STAMP) ## mypy --strict outside gen/
+	$(BIN)/python ci/test.py --only types
+
+proto-lint: $(STAMP) $(BUF) ## buf lint
+	$(BIN)/python ci/test.py --only buf-lint
+
+proto-breaking: $(STAMP) $(BUF) ## buf breaking against main's history
+	$(BIN)/python ci/test.py --only buf-breaking
+
+gen: $(STAMP) ## Regenerate gen/ from proto/
+	$(BIN)/python ci/protos.py generate
+
+gen-check: $(STAMP) ## Fail if gen/ is stale
+	$(BIN)/python ci/protos.py check
+
+pytest: $(STAMP) ## Only the pytest suite (ARGS=... passes options)
+	$(BIN)/python -m pytest $(ARGS)
+
+migrate: $(STAMP) ## Apply every service's migrations to its DATABASE_URL / SQLite file
+	$(BIN)/stockmesh migrate
+
+admin: $(STAMP) ## Create a tenant and its first admin (prompts)
+	$(BIN)/stockmesh create-admin
+
+certs: $(STAMP) ## Issue the dev CA and every service's certificate
+	$(BIN)/stockmesh certs
+
+clean: ## Remove local state (.stockmesh/), build output and caches
+	rm -rf .stockmesh .build .mypy_cache .ruff_cache .pytest_cache

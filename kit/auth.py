@@ -1,0 +1,209 @@
+"""Who is calling: the verified user (from the access token) and the workload
+(from the mTLS peer certificate), and the per-RPC rules that admit them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import jwt
+
+from kit import errors
+
+log = logging.getLogger(__name__)
+
+ISSUER = "stockmesh-user"
+AUDIENCE = "stockmesh"
+ALGORITHM = "ES256"
+REQUIRED_CLAIMS = ("exp", "iat", "sub", "tid", "jti", "roles")
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    CLERK = "clerk"
+    BUYER = "buyer"
+    VIEWER = "viewer"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A user, as proven by a verified access token."""
+
+    user_id: str
+    tenant_id: str
+    roles: frozenset[Role]
+    token_id: str
+
+    def holds_any(self, roles: frozenset[Role]) -> bool:
+        # Admins may do everything; the rules need not list them.
+        return Role.ADMIN in self.roles or bool(self.roles & roles)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Everything known about the current call's origin."""
+
+    principal: Principal | None
+    peer: str | None  # the calling workload's SPIFFE ID
+    token: str | None  # the bearer token, forwarded on calls made on the user's behalf
+
+
+current: ContextVar[Caller] = ContextVar("caller", default=Caller(None, None, None))
+
+
+def principal() -> Principal:
+    """The authenticated user of the current call (the rules guarantee one)."""
+    who = current.get().principal
+    if who is None:
+        raise errors.Unauthenticated("this call needs an access token", reason="TOKEN_MISSING")
+    return who
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may call one RPC: anyone (public), any user, or users with one of `roles`."""
+
+    public: bool = False
+    roles: frozenset[Role] | None = None
+
+    def admit(self, who: Principal | None, method: str) -> None:
+        if self.public:
+            return
+        if who is None:
+            raise errors.Unauthenticated(
+                "missing bearer token in the authorization metadata", reason="TOKEN_MISSING"
+            )
+        if self.roles is not None and not who.holds_any(self.roles):
+            needed = ", ".join(sorted(r.value for r in self.roles | {Role.ADMIN}))
+            raise errors.PermissionDenied(
+                f"{method} needs one of the roles: {needed}",
+                reason="ROLE_REQUIRED",
+                metadata={"required_roles": needed},
+            )
+
+
+PUBLIC = Rule(public=True)
+ANY_USER = Rule()
+
+
+def roles(*allowed: Role) -> Rule:
+    return Rule(roles=frozenset(allowed))
+
+
+Jwk = dict[str, Any]
+
+
+class KeySet:
+    """Verification keys by `kid`, fetched from a JWKS source and cached.
+
+    An unknown `kid` triggers a refetch (the signer rotated its key), at most
+    once per `min_refetch_seconds`, so forged kids cannot make us hammer the
+    source.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[], Awaitable[Sequence[Jwk]]],
+        *,
+        ttl_seconds: float = 300.0,
+        min_refetch_seconds: float = 5.0,
+    ) -> None:
+        self._fetch = fetch
+        self._ttl = ttl_seconds
+        self._min_refetch = min_refetch_seconds
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def get(self, kid: str) -> Any | None:
+        now = time.monotonic()
+        stale = now - self._fetched_at > self._ttl
+        unknown = kid not in self._keys and now - self._fetched_at > self._min_refetch
+        if stale or unknown:
+            await self._refresh(since=self._fetched_at)
+        return self._keys.get(kid)
+
+    async def _refresh(self, since: float) -> None:
+        async with self._lock:
+            if self._fetched_at != since:
+                return  # another task refreshed while we waited
+            try:
+                jwks = await self._fetch()
+            except errors.ServiceError as exc:
+                if self._keys:
+                    log.warning("jwks refresh failed; keeping cached keys", extra={"error": str(exc)})
+                    return
+                raise errors.Unavailable(
+                    "cannot fetch token verification keys", reason="JWKS_UNAVAILABLE"
+                ) from exc
+            keys = {}
+            for jwk in jwks:
+                try:
+                    keys[jwk["kid"]] = jwt.PyJWK(jwk, algorithm=ALGORITHM).key
+                except (jwt.PyJWKError, KeyError):
+                    log.warning("ignoring unusable JWK", extra={"kid": jwk.get("kid")})
+            self._keys = keys
+            self._fetched_at = time.monotonic()
+
+
+class TokenVerifier:
+    """Verifies ES256 access tokens locally against a `KeySet`."""
+
+    def __init__(self, keys: KeySet, *, leeway_seconds: int = 30) -> None:
+        self.keys = keys
+        self.leeway = leeway_seconds
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            raise errors.Unauthenticated("malformed access token", reason="TOKEN_INVALID") from None
+        # Only our one algorithm: refuses "none" and any HMAC-with-public-key trick.
+        if header.get("alg") != ALGORITHM or not isinstance(header.get("kid"), str):
+            raise errors.Unauthenticated("access token algorithm not accepted", reason="TOKEN_INVALID")
+        key = await self.keys.get(header["kid"])
+        if key is None:
+            raise errors.Unauthenticated("access token signed by an unknown key", reason="TOKEN_INVALID")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                leeway=self.leeway,
+                options={"require": list(REQUIRED_CLAIMS)},
+            )
+        except jwt.ExpiredSignatureError:
+            raise errors.Unauthenticated("access token expired", reason="TOKEN_EXPIRED") from None
+        except jwt.InvalidTokenError as exc:
+            raise errors.Unauthenticated(f"access token rejected: {exc}", reason="TOKEN_INVALID") from None
+        try:
+            granted = frozenset(Role(r) for r in claims["roles"])
+        except (ValueError, TypeError):
+            raise errors.Unauthenticated("access token has unknown roles", reason="TOKEN_INVALID") from None
+        return Principal(
+            user_id=str(claims["sub"]),
+            tenant_id=str(claims["tid"]),
+            roles=granted,
+            token_id=str(claims["jti"]),
+        )
+
+
+def bearer(metadata: Mapping[str, str | bytes]) -> str | None:
+    value = metadata.get("authorization")
+    if not isinstance(value, str):
+        return None
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise errors.Unauthenticated(
+            "authorization metadata must be 'Bearer <token>'", reason="TOKEN_INVALID"
+        )
+    return token.strip()

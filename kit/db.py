@@ -1,0 +1,199 @@
+"""SQLAlchemy 2 engines on SQLite or PostgreSQL (psycopg 3) from one DATABASE_URL.
+
+Use cases open a transaction with `Database.transaction()` (one unit of work)
+or `Database.run()` when the work may be retried: PostgreSQL aborts one side of
+a deadlock or a serialization conflict, and re-running the whole transaction is
+then safe because nothing of the failed attempt was committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+from sqlalchemy import DateTime, event, text
+from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.types import TypeDecorator
+
+from kit import errors
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# SQLSTATEs after which the whole transaction may be run again.
+_RETRYABLE = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+_READONLY = "stockmesh_readonly"
+
+
+def sync_url(url: str) -> URL:
+    """The URL with a synchronous driver (Alembic, admin commands)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(drivername="sqlite")
+    if parsed.get_backend_name() in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg")
+    raise ValueError(f"unsupported database {parsed.drivername!r}: use sqlite or postgresql")
+
+
+def async_url(url: str) -> URL:
+    parsed = sync_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    return parsed  # psycopg 3 serves both; create_async_engine picks its async side
+
+
+def ensure_sqlite_dir(url: str) -> None:
+    """SQLite creates the file but not its directory."""
+    parsed = sync_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def redacted(url: str) -> str:
+    return sync_url(url).render_as_string(hide_password=True)
+
+
+class Database:
+    """One engine per process; a connection per transaction from its pool."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+        target = async_url(url)
+        self.url = url
+        self.dialect = target.get_backend_name()
+        options: dict[str, Any] = {"echo": echo}
+        if self.dialect == "sqlite":
+            ensure_sqlite_dir(url)
+            options["connect_args"] = {"timeout": 30}
+        else:
+            options.update(
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_timeout=10,
+                pool_recycle=1800,
+                connect_args={"connect_timeout": 5},
+            )
+        self.engine: AsyncEngine = create_async_engine(target, **options)
+        if self.dialect == "sqlite":
+            _sqlite_transactions(self.engine)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A read-write transaction, committed when the block ends without error."""
+        try:
+            async with self.engine.begin() as conn:
+                yield conn
+        except errors.ServiceError:
+            raise
+        except DBAPIError as exc:
+            _raise_translated(exc)
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction (on SQLite it does not take the write lock)."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execution_options(**{_READONLY: True})
+                async with conn.begin():
+                    yield conn
+        except errors.ServiceError:
+            raise
+        except DBAPIError as exc:
+            _raise_translated(exc)
+
+    async def run(
+        self, work: Callable[[AsyncConnection], Awaitable[T]], *, attempts: int = 5
+    ) -> T:
+        """Run `work` in a transaction, again from scratch after a deadlock or
+        serialization failure (PostgreSQL picked this transaction to abort)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.transaction() as conn:
+                    return await work(conn)
+            except errors.Aborted as exc:
+                if not isinstance(exc.__cause__, DBAPIError) or attempt == attempts:
+                    raise
+                await asyncio.sleep(0.005 * attempt)
+        raise AssertionError("unreachable")
+
+    async def ping(self, timeout: float = 2.0) -> bool:
+        """True when a fresh query answers within `timeout` seconds."""
+        try:
+            async with asyncio.timeout(timeout):
+                async with self.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:  # noqa: BLE001 - any failure means "not reachable now"
+            return False
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _raise_translated(exc: DBAPIError) -> NoReturn:
+    """Conflicts become ABORTED (retryable), lost connections UNAVAILABLE;
+    anything else (an IntegrityError a store did not expect) stays as it is."""
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in _RETRYABLE:
+        raise errors.Aborted(
+            "concurrent update conflict; retry", reason="TRANSACTION_CONFLICT"
+        ) from exc
+    if exc.connection_invalidated or (
+        isinstance(exc, OperationalError) and "locked" not in str(exc.orig)
+    ):
+        raise errors.Unavailable(
+            "the database is unreachable", reason="DATABASE_UNAVAILABLE"
+        ) from exc
+    raise exc
+
+
+def _sqlite_transactions(engine: AsyncEngine) -> None:
+    """SQLite: WAL, foreign keys, and BEGIN IMMEDIATE for writes, so two writers
+    queue on the lock at BEGIN instead of one failing when it upgrades later."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        readonly = conn.get_execution_options().get(_READONLY, False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always read back timezone-aware.
+
+    SQLite has no timezone type and would hand back naive datetimes, which
+    cannot be compared with the aware `datetime.now(UTC)` the code uses.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def __init__(self, timezone: bool = True) -> None:
+        super().__init__(timezone=timezone)
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,162 @@
+"""Exactly-once effect for mutating calls, keyed by the client's `request_id`.
+
+The claim is the first write of the use case's own transaction: a row keyed by
+(scope, request_id). A concurrent duplicate blocks on that key until the first
+transaction ends; if it committed, the duplicate reads the stored result and
+returns it, changing nothing; if it rolled back, the duplicate proceeds. So a
+retry, by a client or by the mesh, can never take effect twice, and a failed
+attempt leaves nothing behind to replay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+import msgspec
+from sqlalchemy import (
+    Column,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kit import errors
+from kit.db import Database, UtcDateTime
+
+T = TypeVar("T")
+
+DEFAULT_RETENTION = timedelta(hours=24)
+MAX_REQUEST_ID = 128
+
+
+def table(metadata: MetaData) -> Table:
+    """The idempotency table, added to each service's own metadata."""
+    return Table(
+        "idempotency_records",
+        metadata,
+        Column("scope", String(64), nullable=False),
+        Column("request_id", String(MAX_REQUEST_ID), nullable=False),
+        Column("operation", String(128), nullable=False),
+        Column("fingerprint", String(64), nullable=False),
+        Column("result", LargeBinary, nullable=True),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("expires_at", UtcDateTime, nullable=False, index=True),
+        PrimaryKeyConstraint("scope", "request_id", name="pk_idempotency_records"),
+    )
+
+
+@dataclass(frozen=True)
+class Key:
+    """Who asked (a tenant id, or a public scope such as a tenant slug) and which request."""
+
+    scope: str
+    request_id: str
+    operation: str
+
+
+def validate_request_id(request_id: str, field: str = "request_id") -> None:
+    if not request_id:
+        raise errors.InvalidArgument(
+            [errors.FieldViolation(field, "required: a client-chosen id, unique per change")]
+        )
+    if len(request_id) > MAX_REQUEST_ID or not request_id.isprintable():
+        raise errors.InvalidArgument(
+            [errors.FieldViolation(field, f"at most {MAX_REQUEST_ID} printable characters")]
+        )
+
+
+def fingerprint(payload: object) -> str:
+    return hashlib.sha256(msgspec.json.encode(payload, order="deterministic")).hexdigest()
+
+
+async def once(
+    db: Database,
+    records: Table,
+    key: Key,
+    payload: object,
+    result_type: type[T],
+    work: Callable[[AsyncConnection], Awaitable[T]],
+    *,
+    retention: timedelta = DEFAULT_RETENTION,
+) -> T:
+    """Run `work` in a transaction unless `key` already took effect; either way
+    return the first result. `payload` is the command: the same request_id with
+    a different command is refused rather than silently answered."""
+    validate_request_id(key.request_id)
+    digest = fingerprint(payload)
+
+    async def attempt(conn: AsyncConnection) -> T:
+        previous = await _claim(conn, records, key, digest, retention)
+        if previous is not None:
+            return msgspec.json.decode(previous, type=result_type)
+        result = await work(conn)
+        await conn.execute(
+            update(records)
+            .where(records.c.scope == key.scope, records.c.request_id == key.request_id)
+            .values(result=msgspec.json.encode(result))
+        )
+        return result
+
+    return await db.run(attempt)
+
+
+async def _claim(
+    conn: AsyncConnection, records: Table, key: Key, digest: str, retention: timedelta
+) -> bytes | None:
+    now = datetime.now(UTC)
+    try:
+        async with conn.begin_nested():
+            await conn.execute(
+                insert(records).values(
+                    scope=key.scope,
+                    request_id=key.request_id,
+                    operation=key.operation,
+                    fingerprint=digest,
+                    result=None,
+                    created_at=now,
+                    expires_at=now + retention,
+                )
+            )
+        return None
+    except IntegrityError:
+        pass
+    row = (
+        await conn.execute(
+            select(records.c.operation, records.c.fingerprint, records.c.result).where(
+                records.c.scope == key.scope, records.c.request_id == key.request_id
+            )
+        )
+    ).one()
+    if row.operation != key.operation or row.fingerprint != digest:
+        raise errors.InvalidArgument(
+            [
+                errors.FieldViolation(
+                    "request_id",
+                    f"already used for a different request ({row.operation}); "
+                    "choose a new id for a new change",
+                )
+            ],
+            reason="REQUEST_ID_REUSED",
+        )
+    if row.result is None:  # pragma: no cover - the claim and result commit together
+        raise errors.Aborted("the first request with this id is still running; retry")
+    return bytes(row.result)
+
+
+async def purge_expired(db: Database, records: Table) -> int:
+    """Forget records past their retention; returns how many went."""
+    async with db.transaction() as conn:
+        result = await conn.execute(delete(records).where(records.c.expires_at < datetime.now(UTC)))
+    return int(result.rowcount or 0)

@@ -1,0 +1,35 @@
+"""Page sizes and opaque page tokens (AIP-158)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from kit.errors import FieldViolation, InvalidArgument
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+
+
+def page_size(requested: int) -> int:
+    if requested < 0:
+        raise InvalidArgument([FieldViolation("page_size", "must not be negative")])
+    return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+def encode(cursor: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(cursor, separators=(",", ":")).encode()).decode()
+
+
+def decode(token: str) -> dict[str, Any]:
+    """The cursor inside a token; an empty token is the first page."""
+    if not token:
+        return {}
+    try:
+        cursor = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, UnicodeDecodeError):
+        cursor = None
+    if not isinstance(cursor, dict):
+        raise InvalidArgument([FieldViolation("page_token", "not a token from a previous page")])
+    return cursor

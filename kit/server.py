@@ -1,0 +1,146 @@
+"""The grpc.aio server every service runs: mTLS, the call pipeline, tracing,
+health that follows the database, reflection, metrics, and a graceful stop.
+
+A service hands `serve` a `Service`: what to register, its access rules, its
+database and any background loops (sweepers). Everything else is here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from google.protobuf import descriptor_pool
+from grpc import aio
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from opentelemetry.instrumentation.grpc import aio_server_interceptor
+
+from kit import auth, logs, metrics, tls, tracing
+from kit.db import Database, redacted
+from kit.pipeline import CallPipeline
+from kit.settings import Settings, service_account
+
+log = logging.getLogger(__name__)
+
+Loop = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Service:
+    """What one service contributes to the common server."""
+
+    name: str
+    register: Callable[[aio.Server], None]
+    service_names: Sequence[str]  # full proto names, e.g. "stockmesh.user.v1.UserService"
+    rules: Mapping[str, auth.Rule]  # "/pkg.Service/Method" -> who may call it
+    db: Database
+    verifier: auth.TokenVerifier
+    loops: Sequence[tuple[str, float, Loop]] = field(default_factory=list)  # name, period, body
+    on_stop: Sequence[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
+def check_rules(service: Service) -> None:
+    """Refuse to start with an RPC that has no access rule (fail closed)."""
+    pool = descriptor_pool.Default()
+    missing = [
+        f"/{name}/{method.name}"
+        for name in service.service_names
+        for method in pool.FindServiceByName(name).methods
+        if f"/{name}/{method.name}" not in service.rules
+    ]
+    if missing:
+        raise RuntimeError(f"RPCs without an access rule: {', '.join(missing)}")
+
+
+class Health:
+    """Health per service name, SERVING only while the database answers."""
+
+    def __init__(self, service_names: Sequence[str]) -> None:
+        self.servicer = health.aio.HealthServicer()
+        self.names = ["", *service_names]
+        self.serving: bool | None = None
+
+    async def set(self, serving: bool) -> None:
+        if serving == self.serving:
+            return
+        self.serving = serving
+        state = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        for name in self.names:
+            await self.servicer.set(name, state)
+        log.log(logging.INFO if serving else logging.ERROR, "health %s", "SERVING" if serving else "NOT_SERVING")
+
+    async def follow(self, db: Database, period: float) -> None:
+        while True:
+            await self.set(await db.ping(timeout=max(period, 1.0)))
+            await asyncio.sleep(period)
+
+
+async def _run_loop(name: str, period: float, body: Loop) -> None:
+    while True:
+        try:
+            await body()
+        except Exception:  # noqa: BLE001 - a failed round must not end the loop
+            log.exception("background loop %s failed; retrying next period", name)
+        await asyncio.sleep(period)
+
+
+async def serve(service: Service, settings: Settings, *, ready: Callable[[int], None] | None = None) -> None:
+    """Serve until SIGTERM or SIGINT, then drain in-flight calls and stop."""
+    check_rules(service)
+    tracing.configure(settings)
+    pipeline = CallPipeline(service.rules, service.verifier, identity_from=settings.tls_mode)
+    server = aio.server(interceptors=[aio_server_interceptor(), pipeline])
+    service.register(server)
+    checker = Health(service.service_names)
+    health_pb2_grpc.add_HealthServicer_to_server(checker.servicer, server)
+    reflection.enable_server_reflection([*service.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    if settings.tls_mode == "mtls":
+        identity = tls.ensure_identity(settings.tls_dir, service_account(settings.service), settings.spiffe_id)
+        port = server.add_secure_port(settings.grpc_listen, tls.server_credentials(identity))
+    else:
+        port = server.add_insecure_port(settings.grpc_listen)
+    if settings.metrics_listen:
+        metrics.serve(settings.metrics_listen)
+    await checker.set(await service.db.ping())
+    await server.start()
+    log.info(
+        "serving",
+        extra={"listen": settings.grpc_listen, "port": port, "tls": settings.tls_mode,
+               "database": redacted(settings.database_url), "metrics": settings.metrics_listen},
+    )
+    tasks = [asyncio.create_task(checker.follow(service.db, settings.health_probe_seconds))]
+    tasks += [asyncio.create_task(_run_loop(*loop)) for loop in service.loops]
+    if ready is not None:
+        ready(port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("stopping: draining in-flight calls", extra={"grace_seconds": settings.grace_seconds})
+    # Watchers and load balancers see NOT_SERVING first, then new calls are refused
+    # while the calls already running get up to the grace period to finish.
+    await checker.servicer.enter_graceful_shutdown()
+    for task in tasks:
+        task.cancel()
+    await server.stop(settings.grace_seconds)
+    for hook in service.on_stop:
+        with contextlib.suppress(Exception):
+            await hook()
+    await service.db.dispose()
+    log.info("stopped")
+
+
+def run(build: Callable[[Settings], Awaitable[Service]], settings: Settings) -> None:
+    """Entry point of a service process."""
+    logs.configure(settings.service, settings.log_level, settings.log_format)
+    asyncio.run(_main(build, settings))
+
+
+async def _main(build: Callable[[Settings], Awaitable[Service]], settings: Settings) -> None:
+    await serve(await build(settings), settings)

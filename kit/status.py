@@ -1,0 +1,148 @@
+"""The one table from `kit.errors` to gRPC status codes with `google.rpc` details.
+
+Every non-OK status we send carries an `ErrorInfo` (reason, domain, metadata);
+bad input adds `BadRequest` field violations, refused state adds
+`PreconditionFailure`, throttling adds `RetryInfo`. Clients read them back with
+`details_of`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import grpc
+from google.protobuf import any_pb2, duration_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from kit import errors
+
+DOMAIN = "stockmesh.io"
+
+CODES: dict[type[errors.ServiceError], grpc.StatusCode] = {
+    errors.InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.NotFound: grpc.StatusCode.NOT_FOUND,
+    errors.AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
+    errors.FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.Aborted: grpc.StatusCode.ABORTED,
+    errors.Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
+    errors.PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
+    errors.ResourceExhausted: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.Unavailable: grpc.StatusCode.UNAVAILABLE,
+}
+
+
+def code_of(error: errors.ServiceError) -> grpc.StatusCode:
+    for cls in type(error).__mro__:
+        if cls in CODES:
+            return CODES[cls]  # type: ignore[index]
+    return grpc.StatusCode.UNKNOWN
+
+
+def _pack(message: object) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)  # type: ignore[arg-type]
+    return packed
+
+
+def to_status(error: errors.ServiceError) -> grpc.Status:
+    """The status, message and details that `error` is sent as."""
+    code = code_of(error)
+    details = [
+        _pack(
+            error_details_pb2.ErrorInfo(
+                reason=error.reason, domain=DOMAIN, metadata=error.metadata
+            )
+        )
+    ]
+    if isinstance(error, errors.InvalidArgument) and error.violations:
+        details.append(
+            _pack(
+                error_details_pb2.BadRequest(
+                    field_violations=[
+                        error_details_pb2.BadRequest.FieldViolation(
+                            field=v.field, description=v.description
+                        )
+                        for v in error.violations
+                    ]
+                )
+            )
+        )
+    if isinstance(error, errors.FailedPrecondition) and error.violations:
+        details.append(
+            _pack(
+                error_details_pb2.PreconditionFailure(
+                    violations=[
+                        error_details_pb2.PreconditionFailure.Violation(
+                            type=v.type, subject=v.subject, description=v.description
+                        )
+                        for v in error.violations
+                    ]
+                )
+            )
+        )
+    if isinstance(error, errors.ResourceExhausted) and error.retry_after_seconds:
+        delay = duration_pb2.Duration()
+        delay.FromNanoseconds(int(error.retry_after_seconds * 1e9))
+        details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
+    status = status_pb2.Status(
+        code=code.value[0], message=error.message, details=details
+    )
+    return rpc_status.to_status(status)
+
+
+def internal_status() -> grpc.Status:
+    """What an unexpected exception is sent as: nothing of its text leaks."""
+    status = status_pb2.Status(
+        code=code_pb2.INTERNAL,
+        message="internal error",
+        details=[_pack(error_details_pb2.ErrorInfo(reason="INTERNAL", domain=DOMAIN))],
+    )
+    return rpc_status.to_status(status)
+
+
+@dataclass
+class StatusDetails:
+    """The `google.rpc` details of a received error, decoded."""
+
+    code: grpc.StatusCode
+    message: str
+    reason: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+    field_violations: dict[str, str] = field(default_factory=dict)
+    precondition_violations: list[error_details_pb2.PreconditionFailure.Violation] = field(
+        default_factory=list
+    )
+    retry_delay_seconds: float | None = None
+
+
+def details_of(error: grpc.RpcError) -> StatusDetails:
+    """Decode the status and details a server sent with `error` (sync or aio call)."""
+    code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
+    message = (error.details() if hasattr(error, "details") else "") or ""
+    out = StatusDetails(code=code, message=message)
+    trailing = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
+    blob = next(
+        (v for k, v in (trailing or ()) if k == "grpc-status-details-bin"), None
+    )
+    if not isinstance(blob, bytes):
+        return out
+    status = status_pb2.Status.FromString(blob)
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            out.reason, out.metadata = info.reason, dict(info.metadata)
+        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            out.field_violations = {v.field: v.description for v in bad.field_violations}
+        elif detail.Is(error_details_pb2.PreconditionFailure.DESCRIPTOR):
+            failure = error_details_pb2.PreconditionFailure()
+            detail.Unpack(failure)
+            out.precondition_violations = list(failure.violations)
+        elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+            retry = error_details_pb2.RetryInfo()
+            detail.Unpack(retry)
+            out.retry_delay_seconds = retry.retry_delay.ToNanoseconds() / 1e9
+    return out

@@ -1,0 +1,1 @@
+"""svc_user: tenants, users and roles; password login; access and refresh tokens; JWKS."""

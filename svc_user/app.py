@@ -1,0 +1,120 @@
+"""Wires svc_user: database, use cases, servicers, token verification."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from datetime import timedelta
+
+from grpc import aio
+from stockmesh.user.v1 import user_pb2_grpc
+
+from kit import auth, errors, idempotency, migrations
+from kit.db import Database
+from kit.server import Service
+from kit.settings import Settings, seconds
+from svc_user import commands, service, store
+from svc_user.usecases import Accounts
+
+NAME = "user"
+
+
+def accounts(settings: Settings, db: Database) -> Accounts:
+    return Accounts(
+        db,
+        access_ttl=timedelta(seconds=seconds(settings, "ACCESS_TOKEN_SECONDS", 900)),
+        refresh_ttl=timedelta(seconds=seconds(settings, "REFRESH_TOKEN_SECONDS", 30 * 86400)),
+    )
+
+
+async def build(settings: Settings) -> Service:
+    db = Database(settings.database_url)
+    uc = accounts(settings, db)
+    await uc.ensure_signing_key()
+
+    async def local_jwks() -> list[auth.Jwk]:
+        return await uc.jwks()
+
+    # svc_user verifies its own tokens the way every service does: from the
+    # JWKS, here read from its own database instead of over the network.
+    verifier = auth.TokenVerifier(auth.KeySet(local_jwks), leeway_seconds=int(settings.token_leeway_seconds))
+
+    def register(server: aio.Server) -> None:
+        user_pb2_grpc.add_AuthServiceServicer_to_server(service.AuthServicer(uc), server)
+        user_pb2_grpc.add_UserServiceServicer_to_server(service.UserServicer(uc), server)
+        user_pb2_grpc.add_TenantServiceServicer_to_server(service.TenantServicer(uc), server)
+
+    async def purge() -> None:
+        await idempotency.purge_expired(db, store.idempotency_records)
+
+    return Service(
+        name=NAME,
+        register=register,
+        service_names=(service.AUTH, service.USER, service.TENANT),
+        rules=service.RULES,
+        db=db,
+        verifier=verifier,
+        loops=[("purge-idempotency", 600.0, purge)],
+    )
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """svc_user's admin commands for the `stockmesh` CLI."""
+    p = sub.add_parser("create-admin", help="create a tenant and its first admin user")
+    p.add_argument("--tenant", help="tenant slug, e.g. acme (prompted if omitted)")
+    p.add_argument("--tenant-name", default="", help="display name (default: the slug)")
+    p.add_argument("--email", help="the admin's email (prompted if omitted)")
+    p.add_argument(
+        "--password-stdin", action="store_true",
+        help="read the password from standard input instead of prompting",
+    )
+    p.set_defaults(handler=_create_admin)
+    p = sub.add_parser("rotate-signing-key", help="sign new access tokens with a fresh key")
+    p.set_defaults(handler=_rotate_key)
+
+
+def _create_admin(args: argparse.Namespace) -> int:
+    settings = Settings.from_env(NAME)
+    tenant = args.tenant or input("tenant slug: ").strip()
+    email = args.email or input("admin email: ").strip()
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("admin password: ")
+        if getpass.getpass("again: ") != password:
+            print("passwords differ", file=sys.stderr)
+            return 1
+    migrations.upgrade(NAME, settings.database_url)
+
+    async def create() -> None:
+        db = Database(settings.database_url)
+        try:
+            cmd = commands.CreateTenant(tenant, args.tenant_name, email, password)
+            created, admin = await accounts(settings, db).create_tenant(cmd)
+            print(f"created tenant {created.slug} ({created.id}) with admin {admin.email}")
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(create())
+    except errors.ServiceError as exc:
+        detail = "; ".join(f"{v.field}: {v.description}" for v in getattr(exc, "violations", ()))
+        print(f"refused: {exc.message}" + (f" ({detail})" if detail and detail not in exc.message else ""), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _rotate_key(args: argparse.Namespace) -> int:
+    settings = Settings.from_env(NAME)
+
+    async def rotate() -> str:
+        db = Database(settings.database_url)
+        try:
+            return await accounts(settings, db).rotate_signing_key()
+        finally:
+            await db.dispose()
+
+    print(f"new signing key {asyncio.run(rotate())}")
+    return 0

@@ -1,0 +1,104 @@
+"""Translation between svc_user's protos and its domain values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from google.protobuf import timestamp_pb2
+from stockmesh.user.v1 import user_pb2
+
+from kit.auth import Role
+from kit.errors import FieldViolation, InvalidArgument, Violations
+from svc_user import usecases
+from svc_user.domain import Tenant, User
+
+ROLE_TO_PROTO = {
+    Role.ADMIN: user_pb2.ROLE_ADMIN,
+    Role.MANAGER: user_pb2.ROLE_MANAGER,
+    Role.CLERK: user_pb2.ROLE_CLERK,
+    Role.BUYER: user_pb2.ROLE_BUYER,
+    Role.VIEWER: user_pb2.ROLE_VIEWER,
+}
+PROTO_TO_ROLE = {v: k for k, v in ROLE_TO_PROTO.items()}
+
+
+def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
+    if value is None:
+        return None
+    out = timestamp_pb2.Timestamp()
+    out.FromDatetime(value)
+    return out
+
+
+def roles(values: list[int] | tuple[int, ...], field: str) -> tuple[Role, ...]:
+    violations = Violations()
+    out = []
+    for i, value in enumerate(values):
+        role = PROTO_TO_ROLE.get(value)  # type: ignore[call-overload]
+        if role is None:
+            violations.add(f"{field}[{i}]", "not a known role")
+        else:
+            out.append(role)
+    violations.raise_if_any()
+    return tuple(out)
+
+
+def role_filter(value: int) -> Role | None:
+    if value == user_pb2.ROLE_UNSPECIFIED:
+        return None
+    return roles([value], "role")[0]
+
+
+def user_id(name: str, field: str = "name") -> str:
+    collection, _, user = name.partition("/")
+    if collection != "users" or not user or "/" in user:
+        raise InvalidArgument([FieldViolation(field, "must look like users/{user_id}")])
+    return user
+
+
+def user(value: User) -> user_pb2.User:
+    return user_pb2.User(
+        name=usecases.user_name(value.id),
+        email=value.email,
+        display_name=value.display_name,
+        roles=[ROLE_TO_PROTO[r] for r in value.roles],
+        disabled=value.disabled,
+        tenant=usecases.tenant_name(value.tenant_id),
+        create_time=timestamp(value.created_at),
+        update_time=timestamp(value.updated_at),
+        last_login_time=timestamp(value.last_login_at),
+        etag=usecases.user_etag(value),
+    )
+
+
+def tenant(value: Tenant) -> user_pb2.Tenant:
+    return user_pb2.Tenant(
+        name=usecases.tenant_name(value.id),
+        slug=value.slug,
+        display_name=value.display_name,
+        create_time=timestamp(value.created_at),
+        update_time=timestamp(value.updated_at),
+        etag=usecases.tenant_etag(value),
+    )
+
+
+def tokens(value: usecases.TokenPair) -> user_pb2.TokenPair:
+    return user_pb2.TokenPair(
+        access_token=value.access_token,
+        access_token_expire_time=timestamp(value.access_expires_at),
+        refresh_token=value.refresh_token,
+        refresh_token_expire_time=timestamp(value.refresh_expires_at),
+        token_type="Bearer",
+    )
+
+
+def update_paths(mask_paths: list[str], allowed: set[str]) -> set[str]:
+    """The mask's paths, refused unless every one may be updated."""
+    if not mask_paths:
+        raise InvalidArgument([FieldViolation("update_mask", "list the fields to update")])
+    unknown = [p for p in mask_paths if p not in allowed]
+    if unknown:
+        raise InvalidArgument(
+            [FieldViolation("update_mask.paths", f"{p!r} cannot be updated; updatable: {', '.join(sorted(allowed))}") for p in unknown]
+        )
+    return set(mask_paths)
