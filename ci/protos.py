@@ -45,7 +45,7 @@ def copy_deps() -> None:
     wanted: set[str] = set()
     while pending:
         for name in IMPORT.findall(pending.pop()):
-            if name.startswith("google/protobuf/") or name.startswith("stockmesh/"):
+            if name.startswith(("google/protobuf/", "stockmesh/")):
                 continue  # well-known types ship with protoc and buf
             if name in wanted:
                 continue
@@ -77,8 +77,8 @@ def _protoc(out: Path) -> None:
         f"-I{include}",
         f"--python_out={out}",
         f"--grpc_python_out={out}",
-        f"--mypy_out={out}",
-        f"--mypy_grpc_out={out}",
+        f"--mypy_out=quiet:{out}",
+        f"--mypy_grpc_out=quiet:{out}",
         *files,
     ]
     if protoc.main(args) != 0:
@@ -96,9 +96,7 @@ def generate() -> None:
     if GEN.exists():
         shutil.rmtree(GEN)
     _protoc(GEN)
-    subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--quiet", str(GEN)], check=False
-    )
+    subprocess.run([sys.executable, "-m", "ruff", "format", "--quiet", str(GEN)], check=False)
 
 
 def check() -> None:
@@ -106,9 +104,7 @@ def check() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp) / "gen"
         _protoc(fresh)
-        subprocess.run(
-            [sys.executable, "-m", "ruff", "format", "--quiet", str(fresh)], check=False
-        )
+        subprocess.run([sys.executable, "-m", "ruff", "format", "--quiet", str(fresh)], check=False)
         stale = _differences(fresh, GEN)
     if stale:
         print("gen/ is stale; run `make gen` and commit the result. Differences:")
@@ -123,9 +119,7 @@ def _differences(fresh: Path, committed: Path) -> list[str]:
         if not root.exists():
             return set()
         return {
-            str(p.relative_to(root))
-            for p in root.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts
+            str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
         }
 
     ours, theirs = files(fresh), files(committed)

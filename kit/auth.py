@@ -9,12 +9,24 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import jwt
 
 from kit import errors
+from kit.identity import Principal, Role
+
+__all__ = [
+    "ANONYMOUS",
+    "ANY_USER",
+    "PUBLIC",
+    "Caller",
+    "KeySet",
+    "Principal",
+    "Role",
+    "Rule",
+    "TokenVerifier",
+]
 
 log = logging.getLogger(__name__)
 
@@ -22,28 +34,6 @@ ISSUER = "stockmesh-user"
 AUDIENCE = "stockmesh"
 ALGORITHM = "ES256"
 REQUIRED_CLAIMS = ("exp", "iat", "sub", "tid", "jti", "roles")
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    MANAGER = "manager"
-    CLERK = "clerk"
-    BUYER = "buyer"
-    VIEWER = "viewer"
-
-
-@dataclass(frozen=True)
-class Principal:
-    """A user, as proven by a verified access token."""
-
-    user_id: str
-    tenant_id: str
-    roles: frozenset[Role]
-    token_id: str
-
-    def holds_any(self, roles: frozenset[Role]) -> bool:
-        # Admins may do everything; the rules need not list them.
-        return Role.ADMIN in self.roles or bool(self.roles & roles)
 
 
 @dataclass(frozen=True)
@@ -55,7 +45,8 @@ class Caller:
     token: str | None  # the bearer token, forwarded on calls made on the user's behalf
 
 
-current: ContextVar[Caller] = ContextVar("caller", default=Caller(None, None, None))
+ANONYMOUS = Caller(None, None, None)
+current: ContextVar[Caller] = ContextVar("caller", default=ANONYMOUS)
 
 
 def principal() -> Principal:

@@ -26,7 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("services", nargs="*", help="only these services")
 
     p = sub.add_parser("certs", help="issue the dev CA and certificates")
-    p.add_argument("accounts", nargs="*", help="service accounts (default: every service, gateway, dev-client)")
+    p.add_argument(
+        "accounts", nargs="*", help="service accounts (default: every service, gateway, dev-client)"
+    )
 
     for name in services.available():
         hook = getattr(services.app(name), "add_commands", None)
@@ -36,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     unknown = [s for s in getattr(args, "services", None) or [] if s not in services.available()]
     if unknown:
-        parser.error(f"no such service here: {', '.join(unknown)}; available: {', '.join(services.available())}")
+        parser.error(
+            f"no such service here: {', '.join(unknown)}; available: {', '.join(services.available())}"
+        )
     try:
         return _dispatch(args)
     except SettingsError as exc:
@@ -55,13 +59,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         return supervisor.up(args.services or None)
     if args.command == "migrate":
         for name in args.services or services.available():
-            env = supervisor.child_env(name, dict(os.environ))
-            migrations.upgrade(name, Settings.from_env(name, env).database_url)
+            migrations.upgrade(name, Settings.from_env(name).database_url)
             print(f"svc_{name}: migrated")
         return 0
     if args.command == "certs":
         settings = Settings.from_env("user")
-        accounts = args.accounts or [*(service_account(n) for n in SERVICES), "gateway", supervisor.DEV_CLIENT]
+        accounts = args.accounts or [
+            *(service_account(n) for n in SERVICES),
+            "gateway",
+            supervisor.DEV_CLIENT,
+        ]
         supervisor.issue_certificates(settings, accounts)
         print(f"certificates in {settings.tls_dir}: {', '.join(accounts)}")
         return 0

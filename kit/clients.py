@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from grpc import aio
@@ -47,7 +47,15 @@ def _outgoing_metadata(metadata: Any) -> aio.Metadata:
     return out
 
 
-class _Propagate(aio.UnaryUnaryClientInterceptor, aio.UnaryStreamClientInterceptor):  # type: ignore[misc]
+if TYPE_CHECKING:
+    _UnaryBase = aio.UnaryUnaryClientInterceptor[Any, Any]
+    _StreamBase = aio.UnaryStreamClientInterceptor[Any, Any]
+else:  # the runtime classes are not generic
+    _UnaryBase = aio.UnaryUnaryClientInterceptor
+    _StreamBase = aio.UnaryStreamClientInterceptor
+
+
+class _Propagate(_UnaryBase, _StreamBase):
     """Adds the request id, the caller's token and a default deadline."""
 
     def __init__(self, timeout: float) -> None:
@@ -62,10 +70,14 @@ class _Propagate(aio.UnaryUnaryClientInterceptor, aio.UnaryStreamClientIntercept
             wait_for_ready=details.wait_for_ready,
         )
 
-    async def intercept_unary_unary(self, continuation: Callable[..., Any], details: aio.ClientCallDetails, request: Any) -> Any:
+    async def intercept_unary_unary(
+        self, continuation: Callable[..., Any], details: aio.ClientCallDetails, request: Any
+    ) -> Any:
         return await continuation(self._details(details), request)
 
-    async def intercept_unary_stream(self, continuation: Callable[..., Any], details: aio.ClientCallDetails, request: Any) -> Any:
+    async def intercept_unary_stream(
+        self, continuation: Callable[..., Any], details: aio.ClientCallDetails, request: Any
+    ) -> Any:
         return await continuation(self._details(details), request)
 
 
@@ -83,7 +95,7 @@ class Channels:
 
     def _open(self, service: str) -> aio.Channel:
         settings = self.settings
-        interceptors = [*aio_client_interceptors(), _Propagate(settings.call_timeout_seconds)]
+        interceptors = [*aio_client_interceptors(), _Propagate(settings.call_timeout_seconds)]  # type: ignore[no-untyped-call]
         options: list[tuple[str, Any]] = [
             ("grpc.service_config", _SERVICE_CONFIG),
             ("grpc.enable_retries", 1),
@@ -103,7 +115,7 @@ class Channels:
 
     async def close(self) -> None:
         for channel in self._channels.values():
-            await channel.close()
+            await channel.close(None)
         self._channels.clear()
 
 

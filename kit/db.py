@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -107,9 +108,7 @@ class Database:
         except DBAPIError as exc:
             _raise_translated(exc)
 
-    async def run(
-        self, work: Callable[[AsyncConnection], Awaitable[T]], *, attempts: int = 5
-    ) -> T:
+    async def run(self, work: Callable[[AsyncConnection], Awaitable[T]], *, attempts: int = 5) -> T:
         """Run `work` in a transaction, again from scratch after a deadlock or
         serialization failure (PostgreSQL picked this transaction to abort)."""
         for attempt in range(1, attempts + 1):
@@ -136,20 +135,27 @@ class Database:
         await self.engine.dispose()
 
 
+# PostgreSQL: connection exceptions, and the server shutting down or starting.
+_UNREACHABLE_STATES = ("08", "57P01", "57P02", "57P03")
+_SQLITE_UNREACHABLE = ("unable to open database file", "disk I/O error")
+
+
 def _raise_translated(exc: DBAPIError) -> NoReturn:
-    """Conflicts become ABORTED (retryable), lost connections UNAVAILABLE;
+    """Conflicts become ABORTED (retryable), a lost database UNAVAILABLE;
     anything else (an IntegrityError a store did not expect) stays as it is."""
     sqlstate = getattr(exc.orig, "sqlstate", None)
     if sqlstate in _RETRYABLE:
-        raise errors.Aborted(
-            "concurrent update conflict; retry", reason="TRANSACTION_CONFLICT"
-        ) from exc
-    if exc.connection_invalidated or (
-        isinstance(exc, OperationalError) and "locked" not in str(exc.orig)
-    ):
-        raise errors.Unavailable(
-            "the database is unreachable", reason="DATABASE_UNAVAILABLE"
-        ) from exc
+        raise errors.Aborted("concurrent update conflict; retry", reason="TRANSACTION_CONFLICT") from exc
+    unreachable = exc.connection_invalidated or (
+        isinstance(exc, OperationalError)
+        and (
+            (sqlstate is None and not isinstance(exc.orig, sqlite3.Error))  # psycopg: could not connect
+            or (sqlstate or "").startswith(_UNREACHABLE_STATES)
+            or any(text in str(exc.orig) for text in _SQLITE_UNREACHABLE)
+        )
+    )
+    if unreachable:
+        raise errors.Unavailable("the database is unreachable", reason="DATABASE_UNAVAILABLE") from exc
     raise exc
 
 

@@ -131,7 +131,9 @@ class PermissionDenied(ServiceError):
 class ResourceExhausted(ServiceError):
     reason = "RESOURCE_EXHAUSTED"
 
-    def __init__(self, message: str, *, retry_after_seconds: float | None = None, reason: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after_seconds: float | None = None, reason: str | None = None
+    ) -> None:
         super().__init__(message, reason=reason)
         self.retry_after_seconds = retry_after_seconds
 

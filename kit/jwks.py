@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 import grpc
 from google.protobuf.json_format import MessageToDict
-from stockmesh.user.v1 import user_pb2, user_pb2_grpc
 
 from kit import auth, errors
 from kit.clients import Channels
 from kit.settings import Settings
+from stockmesh.user.v1 import user_pb2, user_pb2_grpc
 
 
 def remote_verifier(settings: Settings, channels: Channels) -> auth.TokenVerifier:
@@ -21,7 +21,7 @@ def remote_verifier(settings: Settings, channels: Channels) -> auth.TokenVerifie
         try:
             response = await stub.GetJwks(user_pb2.GetJwksRequest(), timeout=settings.call_timeout_seconds)
         except grpc.RpcError as exc:
-            raise errors.Unavailable(f"svc_user unreachable for JWKS: {exc.code()}") from exc  # type: ignore[attr-defined]
+            raise errors.Unavailable(f"svc_user unreachable for JWKS: {exc.code()}") from exc
         return [MessageToDict(key, preserving_proto_field_name=True) for key in response.keys]
 
     return auth.TokenVerifier(auth.KeySet(fetch), leeway_seconds=int(settings.token_leeway_seconds))

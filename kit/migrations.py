@@ -22,7 +22,9 @@ LOCK_TIMEOUT = "5s"
 def config(service: str, url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", f"svc_{service}:migrations")
-    cfg.set_main_option("sqlalchemy.url", sync_url(url).render_as_string(hide_password=False).replace("%", "%%"))
+    cfg.set_main_option(
+        "sqlalchemy.url", sync_url(url).render_as_string(hide_password=False).replace("%", "%%")
+    )
     cfg.attributes["service"] = service
     return cfg
 

@@ -10,6 +10,7 @@ from kit.errors import FieldViolation, InvalidArgument
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
+MAX_TOKEN = 2048  # our tokens hold one small cursor; anything longer is not ours
 
 
 def page_size(requested: int) -> int:
@@ -26,10 +27,12 @@ def decode(token: str) -> dict[str, Any]:
     """The cursor inside a token; an empty token is the first page."""
     if not token:
         return {}
-    try:
-        cursor = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (ValueError, UnicodeDecodeError):
-        cursor = None
+    cursor: Any = None
+    if len(token) <= MAX_TOKEN:
+        try:
+            cursor = json.loads(base64.urlsafe_b64decode(token.encode()))
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            cursor = None
     if not isinstance(cursor, dict):
         raise InvalidArgument([FieldViolation("page_token", "not a token from a previous page")])
     return cursor

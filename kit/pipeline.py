@@ -14,23 +14,29 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 from grpc import aio
 
 from kit import auth, context, errors, metrics, status, tls
+from kit.rpc import Context
 
 log = logging.getLogger("kit.rpc")
 
 # Infrastructure services: the kubelet, the mesh and grpcurl must reach them
 # without a user token. Workload identity (mTLS) still applies.
-INFRASTRUCTURE = ("/grpc.health.v1.Health/", "/grpc.reflection.v1alpha.ServerReflection/", "/grpc.reflection.v1.ServerReflection/")
+INFRASTRUCTURE = (
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+    "/grpc.reflection.v1.ServerReflection/",
+)
 
 Behavior = Callable[..., Any]
+Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 
 
-class CallPipeline(aio.ServerInterceptor):
+class CallPipeline(aio.ServerInterceptor):  # type: ignore[type-arg]
     def __init__(
         self,
         rules: Mapping[str, auth.Rule],
@@ -44,19 +50,20 @@ class CallPipeline(aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler]],
         details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
+    ) -> Handler:
         handler = await continuation(details)
         if handler is None:
             return None
-        method: str = details.method  # type: ignore[attr-defined]
+        method: str = details.method
         if method.startswith(INFRASTRUCTURE):
             rule = auth.PUBLIC
         else:
-            rule = self.rules.get(method, None)  # type: ignore[assignment]
-            if rule is None:
+            found = self.rules.get(method)
+            if found is None:
                 raise RuntimeError(f"no access rule for {method}")  # bootstrap checks prevent this
+            rule = found
         service, _, name = method[1:].rpartition("/")
         labels = {"grpc_service": service, "grpc_method": name}
         quiet = method.startswith(INFRASTRUCTURE)
@@ -65,20 +72,45 @@ class CallPipeline(aio.ServerInterceptor):
             "response_serializer": handler.response_serializer,
         }
         if handler.unary_unary:
-            call = functools.partial(self._unary, handler.unary_unary, method, rule, labels | {"grpc_type": "UNARY"}, quiet)
+            call = functools.partial(
+                self._unary, handler.unary_unary, method, rule, labels | {"grpc_type": "UNARY"}, quiet
+            )
             return grpc.unary_unary_rpc_method_handler(call, **kw)
         if handler.unary_stream:
-            stream = functools.partial(self._stream, handler.unary_stream, method, rule, labels | {"grpc_type": "SERVER_STREAM"}, quiet)
+            stream = functools.partial(
+                self._stream,
+                handler.unary_stream,
+                method,
+                rule,
+                labels | {"grpc_type": "SERVER_STREAM"},
+                quiet,
+            )
             return grpc.unary_stream_rpc_method_handler(stream, **kw)
         if handler.stream_unary:
-            call = functools.partial(self._unary, handler.stream_unary, method, rule, labels | {"grpc_type": "CLIENT_STREAM"}, quiet)
+            call = functools.partial(
+                self._unary,
+                handler.stream_unary,
+                method,
+                rule,
+                labels | {"grpc_type": "CLIENT_STREAM"},
+                quiet,
+            )
             return grpc.stream_unary_rpc_method_handler(call, **kw)
-        stream = functools.partial(self._stream, handler.stream_stream, method, rule, labels | {"grpc_type": "BIDI_STREAM"}, quiet)
+        assert handler.stream_stream is not None
+        stream = functools.partial(
+            self._stream, handler.stream_stream, method, rule, labels | {"grpc_type": "BIDI_STREAM"}, quiet
+        )
         return grpc.stream_stream_rpc_method_handler(stream, **kw)
 
     async def _unary(
-        self, inner: Behavior, method: str, rule: auth.Rule, labels: dict[str, str], quiet: bool,
-        request: Any, ctx: aio.ServicerContext,
+        self,
+        inner: Behavior,
+        method: str,
+        rule: auth.Rule,
+        labels: dict[str, str],
+        quiet: bool,
+        request: Any,
+        ctx: Context,
     ) -> Any:
         started = self._begin(ctx, labels)
         code = grpc.StatusCode.OK
@@ -88,7 +120,7 @@ class CallPipeline(aio.ServerInterceptor):
         except asyncio.CancelledError:
             code = grpc.StatusCode.CANCELLED
             raise
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a status here
+        except Exception as exc:
             code, sent = _outcome(ctx, exc, method)
             if sent is None:
                 raise
@@ -97,8 +129,14 @@ class CallPipeline(aio.ServerInterceptor):
             self._end(ctx, method, labels, started, code, quiet)
 
     async def _stream(
-        self, inner: Behavior, method: str, rule: auth.Rule, labels: dict[str, str], quiet: bool,
-        request: Any, ctx: aio.ServicerContext,
+        self,
+        inner: Behavior,
+        method: str,
+        rule: auth.Rule,
+        labels: dict[str, str],
+        quiet: bool,
+        request: Any,
+        ctx: Context,
     ) -> AsyncIterator[Any]:
         started = self._begin(ctx, labels)
         code = grpc.StatusCode.OK
@@ -110,7 +148,7 @@ class CallPipeline(aio.ServerInterceptor):
         except asyncio.CancelledError:
             code = grpc.StatusCode.CANCELLED
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             code, sent = _outcome(ctx, exc, method)
             if sent is None:
                 raise
@@ -118,14 +156,14 @@ class CallPipeline(aio.ServerInterceptor):
         finally:
             self._end(ctx, method, labels, started, code, quiet)
 
-    def _begin(self, ctx: aio.ServicerContext, labels: dict[str, str]) -> float:
+    def _begin(self, ctx: Context, labels: dict[str, str]) -> float:
         metadata = dict(ctx.invocation_metadata() or ())
         incoming = metadata.get("x-request-id")
         context.request_id.set(incoming if isinstance(incoming, str) and incoming else uuid.uuid4().hex)
         metrics.started.labels(**labels).inc()
         return time.perf_counter()
 
-    async def _admit(self, ctx: aio.ServicerContext, method: str, rule: auth.Rule) -> None:
+    async def _admit(self, ctx: Context, method: str, rule: auth.Rule) -> None:
         metadata = dict(ctx.invocation_metadata() or ())
         peer = self._peer(ctx, metadata)
         auth.current.set(auth.Caller(None, peer, None))
@@ -134,16 +172,21 @@ class CallPipeline(aio.ServerInterceptor):
         rule.admit(principal, method)
         auth.current.set(auth.Caller(principal, peer, token))
 
-    def _peer(self, ctx: aio.ServicerContext, metadata: Mapping[str, Any]) -> str | None:
+    def _peer(self, ctx: Context, metadata: Mapping[str, Any]) -> str | None:
         if self.identity_from == "mesh":
             # Behind the Istio sidecar: it terminated mTLS and says who called.
             return _xfcc_uri(metadata.get("x-forwarded-client-cert"))
-        pem = ctx.auth_context().get("x509_pem_cert")
+        pem = list(ctx.auth_context().get("x509_pem_cert", ()))
         return _spiffe_of(pem[0]) if pem else None
 
     def _end(
-        self, ctx: aio.ServicerContext, method: str, labels: dict[str, str],
-        started: float, code: grpc.StatusCode, quiet: bool,
+        self,
+        ctx: Context,
+        method: str,
+        labels: dict[str, str],
+        started: float,
+        code: grpc.StatusCode,
+        quiet: bool,
     ) -> None:
         elapsed = time.perf_counter() - started
         metrics.handled.labels(**labels, grpc_code=code.name).inc()
@@ -164,9 +207,7 @@ class CallPipeline(aio.ServerInterceptor):
         )
 
 
-def _outcome(
-    ctx: aio.ServicerContext, exc: Exception, method: str
-) -> tuple[grpc.StatusCode, grpc.Status | None]:
+def _outcome(ctx: Context, exc: Exception, method: str) -> tuple[grpc.StatusCode, grpc.Status | None]:
     """The status `exc` is sent as; None when the call was already aborted."""
     if isinstance(exc, aio.AbortError):
         code = ctx.code()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from google.protobuf import descriptor_pool
 from grpc import aio
+from grpc_health.v1 import _async as health_aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
@@ -61,7 +62,7 @@ class Health:
     """Health per service name, SERVING only while the database answers."""
 
     def __init__(self, service_names: Sequence[str]) -> None:
-        self.servicer = health.aio.HealthServicer()
+        self.servicer = health_aio.HealthServicer()
         self.names = ["", *service_names]
         self.serving: bool | None = None
 
@@ -69,10 +70,14 @@ class Health:
         if serving == self.serving:
             return
         self.serving = serving
-        state = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        state = (
+            health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
         for name in self.names:
             await self.servicer.set(name, state)
-        log.log(logging.INFO if serving else logging.ERROR, "health %s", "SERVING" if serving else "NOT_SERVING")
+        log.log(
+            logging.INFO if serving else logging.ERROR, "health %s", "SERVING" if serving else "NOT_SERVING"
+        )
 
     async def follow(self, db: Database, period: float) -> None:
         while True:
@@ -84,7 +89,7 @@ async def _run_loop(name: str, period: float, body: Loop) -> None:
     while True:
         try:
             await body()
-        except Exception:  # noqa: BLE001 - a failed round must not end the loop
+        except Exception:
             log.exception("background loop %s failed; retrying next period", name)
         await asyncio.sleep(period)
 
@@ -94,13 +99,17 @@ async def serve(service: Service, settings: Settings, *, ready: Callable[[int], 
     check_rules(service)
     tracing.configure(settings)
     pipeline = CallPipeline(service.rules, service.verifier, identity_from=settings.tls_mode)
-    server = aio.server(interceptors=[aio_server_interceptor(), pipeline])
+    server = aio.server(interceptors=[aio_server_interceptor(), pipeline])  # type: ignore[no-untyped-call]
     service.register(server)
     checker = Health(service.service_names)
     health_pb2_grpc.add_HealthServicer_to_server(checker.servicer, server)
-    reflection.enable_server_reflection([*service.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    reflection.enable_server_reflection(
+        [*service.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
+    )
     if settings.tls_mode == "mtls":
-        identity = tls.ensure_identity(settings.tls_dir, service_account(settings.service), settings.spiffe_id)
+        identity = tls.ensure_identity(
+            settings.tls_dir, service_account(settings.service), settings.spiffe_id
+        )
         port = server.add_secure_port(settings.grpc_listen, tls.server_credentials(identity))
     else:
         port = server.add_insecure_port(settings.grpc_listen)
@@ -110,8 +119,13 @@ async def serve(service: Service, settings: Settings, *, ready: Callable[[int], 
     await server.start()
     log.info(
         "serving",
-        extra={"listen": settings.grpc_listen, "port": port, "tls": settings.tls_mode,
-               "database": redacted(settings.database_url), "metrics": settings.metrics_listen},
+        extra={
+            "listen": settings.grpc_listen,
+            "port": port,
+            "tls": settings.tls_mode,
+            "database": redacted(settings.database_url),
+            "metrics": settings.metrics_listen,
+        },
     )
     tasks = [asyncio.create_task(checker.follow(service.db, settings.health_probe_seconds))]
     tasks += [asyncio.create_task(_run_loop(*loop)) for loop in service.loops]

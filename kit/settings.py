@@ -8,6 +8,7 @@ Secret, STOCKMESH_TLS_MODE=mesh behind the Istio sidecar).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -81,7 +82,10 @@ class Settings:
         return cls(
             service=service,
             home=home,
-            database_url=env.get("DATABASE_URL", default_db),
+            # The service's own variable wins, so one environment can serve all
+            # services locally; in a pod, plain DATABASE_URL is the usual form.
+            database_url=env.get(f"STOCKMESH_{service.upper()}_DATABASE_URL")
+            or env.get("DATABASE_URL", default_db),
             grpc_listen=env.get("STOCKMESH_GRPC_LISTEN", f"127.0.0.1:{GRPC_PORTS[service]}"),
             metrics_listen=metrics or None,
             tls_mode=tls_mode,  # type: ignore[arg-type]
@@ -117,7 +121,7 @@ def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float 
         value = float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, not {raw!r}") from None
-    if (value < minimum) if minimum is not None else (value <= 0):
+    if not math.isfinite(value) or ((value < minimum) if minimum is not None else (value <= 0)):
         raise SettingsError(f"{name} is out of range: {raw!r}")
     return value
 

@@ -9,6 +9,7 @@ bad input adds `BadRequest` field violations, refused state adds
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
@@ -34,14 +35,14 @@ CODES: dict[type[errors.ServiceError], grpc.StatusCode] = {
 
 def code_of(error: errors.ServiceError) -> grpc.StatusCode:
     for cls in type(error).__mro__:
-        if cls in CODES:
-            return CODES[cls]  # type: ignore[index]
+        if issubclass(cls, errors.ServiceError) and cls in CODES:
+            return CODES[cls]
     return grpc.StatusCode.UNKNOWN
 
 
-def _pack(message: object) -> any_pb2.Any:
+def _pack(message: Any) -> any_pb2.Any:
     packed = any_pb2.Any()
-    packed.Pack(message)  # type: ignore[arg-type]
+    packed.Pack(message)
     return packed
 
 
@@ -49,20 +50,14 @@ def to_status(error: errors.ServiceError) -> grpc.Status:
     """The status, message and details that `error` is sent as."""
     code = code_of(error)
     details = [
-        _pack(
-            error_details_pb2.ErrorInfo(
-                reason=error.reason, domain=DOMAIN, metadata=error.metadata
-            )
-        )
+        _pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=DOMAIN, metadata=error.metadata))
     ]
     if isinstance(error, errors.InvalidArgument) and error.violations:
         details.append(
             _pack(
                 error_details_pb2.BadRequest(
                     field_violations=[
-                        error_details_pb2.BadRequest.FieldViolation(
-                            field=v.field, description=v.description
-                        )
+                        error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
                         for v in error.violations
                     ]
                 )
@@ -85,9 +80,7 @@ def to_status(error: errors.ServiceError) -> grpc.Status:
         delay = duration_pb2.Duration()
         delay.FromNanoseconds(int(error.retry_after_seconds * 1e9))
         details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
-    status = status_pb2.Status(
-        code=code.value[0], message=error.message, details=details
-    )
+    status = status_pb2.Status(code=code.value[0], message=error.message, details=details)
     return rpc_status.to_status(status)
 
 
@@ -121,10 +114,8 @@ def details_of(error: grpc.RpcError) -> StatusDetails:
     code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
     message = (error.details() if hasattr(error, "details") else "") or ""
     out = StatusDetails(code=code, message=message)
-    trailing = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
-    blob = next(
-        (v for k, v in (trailing or ()) if k == "grpc-status-details-bin"), None
-    )
+    trailing: Any = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
+    blob = next((v for k, v in (trailing or ()) if k == "grpc-status-details-bin"), None)
     if not isinstance(blob, bytes):
         return out
     status = status_pb2.Status.FromString(blob)

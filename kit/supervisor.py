@@ -37,15 +37,17 @@ class Child:
 def issue_certificates(settings: Settings, accounts: list[str]) -> None:
     tls.ensure_ca(settings.tls_dir, trust_domain=settings.trust_domain)
     for account in accounts:
-        tls.ensure_identity(settings.tls_dir, account, spiffe_id(settings.trust_domain, settings.namespace, account))
+        tls.ensure_identity(
+            settings.tls_dir, account, spiffe_id(settings.trust_domain, settings.namespace, account)
+        )
 
 
-def child_env(name: str, environ: dict[str, str]) -> dict[str, str]:
+def child_env(environ: dict[str, str]) -> dict[str, str]:
+    """Each child finds its database in STOCKMESH_<SVC>_DATABASE_URL or its
+    default SQLite file; one DATABASE_URL for all would mix their tables."""
     env = dict(environ)
-    env.pop("DATABASE_URL", None)
-    own = environ.get(f"STOCKMESH_{name.upper()}_DATABASE_URL")
-    if own:
-        env["DATABASE_URL"] = own
+    if env.pop("DATABASE_URL", None):
+        log.warning("DATABASE_URL is ignored by `up`; set STOCKMESH_<SERVICE>_DATABASE_URL per service")
     return env
 
 
@@ -53,7 +55,9 @@ def wait_serving(settings: Settings, identity: tls.Identity, timeout: float) -> 
     """True once the service's health check answers SERVING over mTLS."""
     options = [("grpc.ssl_target_name_override", service_account(settings.service))]
     deadline = time.monotonic() + timeout
-    with grpc.secure_channel(settings.grpc_listen, tls.channel_credentials(identity), options=options) as channel:
+    with grpc.secure_channel(
+        settings.grpc_listen, tls.channel_credentials(identity), options=options
+    ) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             try:
@@ -69,7 +73,8 @@ def wait_serving(settings: Settings, identity: tls.Identity, timeout: float) -> 
 def up(names: list[str] | None = None, *, environ: dict[str, str] | None = None) -> int:
     env = dict(os.environ if environ is None else environ)
     names = names or services.available()
-    per_service = {name: Settings.from_env(name, child_env(name, env)) for name in names}
+    env = child_env(env)
+    per_service = {name: Settings.from_env(name, env) for name in names}
     first = next(iter(per_service.values()))
     issue_certificates(first, [*(service_account(n) for n in names), "gateway", DEV_CLIENT])
     for name, settings in per_service.items():
@@ -87,22 +92,29 @@ def up(names: list[str] | None = None, *, environ: dict[str, str] | None = None)
     client = tls.load(first.tls_dir, DEV_CLIENT)
     try:
         for name, settings in per_service.items():
-            process = subprocess.Popen(
-                [sys.executable, "-m", "kit.cli", "serve", name], env=child_env(name, env)
-            )
+            process = subprocess.Popen([sys.executable, "-m", "kit.cli", "serve", name], env=env)
             children.append(Child(name, settings, process))
             if not wait_serving(settings, client, timeout=30.0):
                 log.error("svc_%s did not become SERVING within 30 s; stopping", name)
                 return 1
-            log.info("svc_%s SERVING on %s (mTLS), metrics on %s", name, settings.grpc_listen, settings.metrics_listen)
+            log.info(
+                "svc_%s SERVING on %s (mTLS), metrics on %s",
+                name,
+                settings.grpc_listen,
+                settings.metrics_listen,
+            )
         log.info(
             "all up: %s. Certificates in %s (use %s.pem for grpcurl). Ctrl-C stops.",
-            ", ".join(f"svc_{n}" for n in names), first.tls_dir, DEV_CLIENT,
+            ", ".join(f"svc_{n}" for n in names),
+            first.tls_dir,
+            DEV_CLIENT,
         )
         while not stopping:
             for child in children:
                 if child.process.poll() is not None:
-                    log.error("svc_%s exited with %s; stopping the rest", child.name, child.process.returncode)
+                    log.error(
+                        "svc_%s exited with %s; stopping the rest", child.name, child.process.returncode
+                    )
                     return 1
             time.sleep(0.5)
         return 0

@@ -9,12 +9,14 @@ the CA; the caller's SPIFFE ID is read from the verified peer certificate.
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -62,9 +64,15 @@ def ensure_ca(directory: Path, *, trust_domain: str) -> None:
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, key_cert_sign=True, crl_sign=True,
-                content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -122,11 +130,20 @@ def ensure_identity(directory: Path, account: str, spiffe_id: str) -> Identity:
     cert_path = directory / f"{account}.pem"
     if cert_path.exists() and (directory / f"{account}-key.pem").exists():
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-        if cert.not_valid_after_utc - datetime.now(UTC) > timedelta(days=7) and spiffe_id in (
-            peer_spiffe_ids(cert_path.read_bytes())
-        ):
+        fresh = cert.not_valid_after_utc - datetime.now(UTC) > timedelta(days=7)
+        if fresh and spiffe_id in peer_spiffe_ids(cert_path.read_bytes()) and _signed_by_ca(directory, cert):
             return load(directory, account)
     return issue(directory, account, spiffe_id)
+
+
+def _signed_by_ca(directory: Path, cert: x509.Certificate) -> bool:
+    """False when the CA was replaced since `cert` was issued."""
+    ca = x509.load_pem_x509_certificate((directory / CA_CERT).read_bytes())
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
 
 
 def load(directory: Path, account: str) -> Identity:
@@ -161,10 +178,14 @@ def peer_spiffe_ids(pem: bytes) -> list[str]:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return []
-    return [uri for uri in san.get_values_for_type(x509.UniformResourceIdentifier) if uri.startswith("spiffe://")]
+    return [
+        uri for uri in san.get_values_for_type(x509.UniformResourceIdentifier) if uri.startswith("spiffe://")
+    ]
 
 
 def _write(path: Path, data: bytes, *, private: bool = False) -> None:
-    path.write_bytes(data)
-    if private:
-        path.chmod(0o600)
+    # A private key is created 0600, so it is never readable by others, even briefly.
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o644)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)

@@ -41,9 +41,7 @@ class JsonLinesExporter(SpanExporter):
 
 
 def configure(settings: Settings) -> TracerProvider:
-    provider = TracerProvider(
-        resource=Resource.create({"service.name": service_account(settings.service)})
-    )
+    provider = TracerProvider(resource=Resource.create({"service.name": service_account(settings.service)}))
     if settings.traces_file is not None:
         provider.add_span_processor(SimpleSpanProcessor(JsonLinesExporter(settings.traces_file)))
     if settings.otlp_endpoint is not None:

@@ -9,12 +9,12 @@ import sys
 from datetime import timedelta
 
 from grpc import aio
-from stockmesh.user.v1 import user_pb2_grpc
 
 from kit import auth, errors, idempotency, migrations
 from kit.db import Database
 from kit.server import Service
 from kit.settings import Settings, seconds
+from stockmesh.user.v1 import user_pb2_grpc
 from svc_user import commands, service, store
 from svc_user.usecases import Accounts
 
@@ -67,7 +67,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--tenant-name", default="", help="display name (default: the slug)")
     p.add_argument("--email", help="the admin's email (prompted if omitted)")
     p.add_argument(
-        "--password-stdin", action="store_true",
+        "--password-stdin",
+        action="store_true",
         help="read the password from standard input instead of prompting",
     )
     p.set_defaults(handler=_create_admin)
@@ -101,7 +102,10 @@ def _create_admin(args: argparse.Namespace) -> int:
         asyncio.run(create())
     except errors.ServiceError as exc:
         detail = "; ".join(f"{v.field}: {v.description}" for v in getattr(exc, "violations", ()))
-        print(f"refused: {exc.message}" + (f" ({detail})" if detail and detail not in exc.message else ""), file=sys.stderr)
+        print(
+            f"refused: {exc.message}" + (f" ({detail})" if detail and detail not in exc.message else ""),
+            file=sys.stderr,
+        )
         return 1
     return 0
 

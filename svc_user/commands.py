@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kit.auth import Role
+from kit.identity import Role
 
 
 @dataclass(frozen=True)

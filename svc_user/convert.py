@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from google.protobuf import timestamp_pb2
-from stockmesh.user.v1 import user_pb2
 
 from kit.auth import Role
 from kit.errors import FieldViolation, InvalidArgument, Violations
+from stockmesh.user.v1 import user_pb2
 from svc_user import usecases
 from svc_user.domain import Tenant, User
 
@@ -99,6 +99,11 @@ def update_paths(mask_paths: list[str], allowed: set[str]) -> set[str]:
     unknown = [p for p in mask_paths if p not in allowed]
     if unknown:
         raise InvalidArgument(
-            [FieldViolation("update_mask.paths", f"{p!r} cannot be updated; updatable: {', '.join(sorted(allowed))}") for p in unknown]
+            [
+                FieldViolation(
+                    "update_mask.paths", f"{p!r} cannot be updated; updatable: {', '.join(sorted(allowed))}"
+                )
+                for p in unknown
+            ]
         )
     return set(mask_paths)

@@ -59,14 +59,30 @@ def new_signing_key() -> tuple[str, str, str]:
         return base64.urlsafe_b64encode(n.to_bytes(32, "big")).rstrip(b"=").decode()
 
     kid = uuid.uuid4().hex
-    jwk = {"kty": "EC", "crv": "P-256", "x": b64(numbers.x), "y": b64(numbers.y), "kid": kid, "alg": ALGORITHM, "use": "sig"}
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    jwk = {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": b64(numbers.x),
+        "y": b64(numbers.y),
+        "kid": kid,
+        "alg": ALGORITHM,
+        "use": "sig",
+    }
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return kid, pem.decode(), json.dumps(jwk)
 
 
 def access_token(
-    *, kid: str, private_pem: str, user_id: str, tenant_id: str, roles: tuple[Role, ...],
-    issued_at: datetime, expires_at: datetime,
+    *,
+    kid: str,
+    private_pem: str,
+    user_id: str,
+    tenant_id: str,
+    roles: tuple[Role, ...],
+    issued_at: datetime,
+    expires_at: datetime,
 ) -> str:
     claims = {
         "iss": ISSUER,

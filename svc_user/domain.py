@@ -11,24 +11,38 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from kit.auth import Role
 from kit.errors import FailedPrecondition, PreconditionViolation, Violations
+from kit.identity import Role
 
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 MIN_PASSWORD = 10
 PASSPHRASE = 16  # this long, any mix of characters is strong enough
 MAX_PASSWORD = 256
 COMMON_PASSWORDS = frozenset(
     {
-        "password123", "password1234", "qwerty12345", "1234567890", "12345678910",
-        "iloveyou123", "administrator", "welcome123", "letmein1234", "changeme123",
-        "passw0rd123", "qwertyuiop", "1q2w3e4r5t", "abc1234567", "stockmesh123",
+        "password123",
+        "password1234",
+        "qwerty12345",
+        "1234567890",
+        "12345678910",
+        "iloveyou123",
+        "administrator",
+        "welcome123",
+        "letmein1234",
+        "changeme123",
+        "passw0rd123",
+        "qwertyuiop",
+        "1q2w3e4r5t",
+        "abc1234567",
+        "stockmesh123",
     }
 )
 
-# Login back-off: the first FREE_ATTEMPTS failures cost nothing; each further
-# failure doubles the lock, from LOCK_BASE up to LOCK_MAX.
+# Login back-off: FREE_ATTEMPTS failures in a row lock the account for
+# LOCK_BASE; each further failure doubles the lock, up to LOCK_MAX.
 FREE_ATTEMPTS = 5
 LOCK_BASE = timedelta(seconds=30)
 LOCK_MAX = timedelta(minutes=15)
@@ -102,13 +116,15 @@ def normalize_email(email: str) -> str:
 def check_email(email: str, field: str, violations: Violations) -> None:
     if not email:
         violations.add(field, "required")
-    elif len(email) > 254 or not EMAIL.match(email):
+    elif len(email) > 254 or not EMAIL.fullmatch(email):
         violations.add(field, "not a valid email address")
 
 
 def check_slug(slug: str, field: str, violations: Violations) -> None:
-    if not SLUG.match(slug):
-        violations.add(field, "1-40 lowercase letters, digits or hyphens, not starting or ending with a hyphen")
+    if not SLUG.fullmatch(slug):
+        violations.add(
+            field, "1-40 lowercase letters, digits or hyphens, not starting or ending with a hyphen"
+        )
 
 
 def check_password(password: str, field: str, violations: Violations, *, email: str = "") -> None:
@@ -160,7 +176,7 @@ def lock_after_failure(failed_logins: int, now: datetime) -> datetime | None:
     """Until when the account is locked, given the failures counted so far."""
     if failed_logins < FREE_ATTEMPTS:
         return None
-    lock = LOCK_BASE * (2 ** min(failed_logins - FREE_ATTEMPTS, 10))
+    lock = LOCK_BASE * int(2 ** min(failed_logins - FREE_ATTEMPTS, 10))
     return now + min(lock, LOCK_MAX)
 
 
@@ -171,6 +187,10 @@ def keeps_an_admin(users: list[User], changed: User) -> None:
     if not admins:
         raise FailedPrecondition(
             "the tenant would have no enabled admin left",
-            [PreconditionViolation("ADMIN", f"users/{changed.id}", "the last enabled admin must stay an enabled admin")],
+            [
+                PreconditionViolation(
+                    "ADMIN", f"users/{changed.id}", "the last enabled admin must stay an enabled admin"
+                )
+            ],
             reason="LAST_ADMIN",
         )

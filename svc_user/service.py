@@ -5,11 +5,10 @@ Errors are raised, never set on the context: the call pipeline maps them.
 
 from __future__ import annotations
 
-from grpc import aio
-from stockmesh.user.v1 import user_pb2, user_pb2_grpc
-
 from kit import auth
 from kit.auth import Role
+from kit.rpc import Context
+from stockmesh.user.v1 import user_pb2, user_pb2_grpc
 from svc_user import commands, convert
 from svc_user.usecases import Accounts
 
@@ -41,20 +40,22 @@ class AuthServicer(user_pb2_grpc.AuthServiceServicer):
     def __init__(self, accounts: Accounts) -> None:
         self.accounts = accounts
 
-    async def Login(self, request: user_pb2.LoginRequest, context: aio.ServicerContext) -> user_pb2.LoginResponse:
+    async def Login(self, request: user_pb2.LoginRequest, context: Context) -> user_pb2.LoginResponse:
         cmd = commands.Login(tenant=request.tenant, email=request.email, password=request.password)
         result = await self.accounts.login(request.request_id, cmd)
         return user_pb2.LoginResponse(tokens=convert.tokens(result.tokens), user=convert.user(result.user))
 
-    async def RefreshToken(self, request: user_pb2.RefreshTokenRequest, context: aio.ServicerContext) -> user_pb2.RefreshTokenResponse:
+    async def RefreshToken(
+        self, request: user_pb2.RefreshTokenRequest, context: Context
+    ) -> user_pb2.RefreshTokenResponse:
         tokens = await self.accounts.refresh(request.request_id, request.refresh_token)
         return user_pb2.RefreshTokenResponse(tokens=convert.tokens(tokens))
 
-    async def Logout(self, request: user_pb2.LogoutRequest, context: aio.ServicerContext) -> user_pb2.LogoutResponse:
+    async def Logout(self, request: user_pb2.LogoutRequest, context: Context) -> user_pb2.LogoutResponse:
         await self.accounts.logout(request.request_id, request.refresh_token)
         return user_pb2.LogoutResponse()
 
-    async def GetJwks(self, request: user_pb2.GetJwksRequest, context: aio.ServicerContext) -> user_pb2.GetJwksResponse:
+    async def GetJwks(self, request: user_pb2.GetJwksRequest, context: Context) -> user_pb2.GetJwksResponse:
         keys = await self.accounts.jwks()
         return user_pb2.GetJwksResponse(keys=[user_pb2.Jwk(**key) for key in keys])
 
@@ -63,16 +64,22 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
     def __init__(self, accounts: Accounts) -> None:
         self.accounts = accounts
 
-    async def GetCurrentUser(self, request: user_pb2.GetCurrentUserRequest, context: aio.ServicerContext) -> user_pb2.GetCurrentUserResponse:
+    async def GetCurrentUser(
+        self, request: user_pb2.GetCurrentUserRequest, context: Context
+    ) -> user_pb2.GetCurrentUserResponse:
         user = await self.accounts.current_user(auth.principal())
         return user_pb2.GetCurrentUserResponse(user=convert.user(user))
 
-    async def ChangePassword(self, request: user_pb2.ChangePasswordRequest, context: aio.ServicerContext) -> user_pb2.ChangePasswordResponse:
+    async def ChangePassword(
+        self, request: user_pb2.ChangePasswordRequest, context: Context
+    ) -> user_pb2.ChangePasswordResponse:
         cmd = commands.ChangePassword(request.current_password, request.new_password)
         await self.accounts.change_password(auth.principal(), request.request_id, cmd)
         return user_pb2.ChangePasswordResponse()
 
-    async def CreateUser(self, request: user_pb2.CreateUserRequest, context: aio.ServicerContext) -> user_pb2.CreateUserResponse:
+    async def CreateUser(
+        self, request: user_pb2.CreateUserRequest, context: Context
+    ) -> user_pb2.CreateUserResponse:
         cmd = commands.CreateUser(
             email=request.user.email,
             display_name=request.user.display_name,
@@ -82,11 +89,13 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
         user = await self.accounts.create_user(auth.principal(), request.request_id, cmd)
         return user_pb2.CreateUserResponse(user=convert.user(user))
 
-    async def GetUser(self, request: user_pb2.GetUserRequest, context: aio.ServicerContext) -> user_pb2.GetUserResponse:
+    async def GetUser(self, request: user_pb2.GetUserRequest, context: Context) -> user_pb2.GetUserResponse:
         user = await self.accounts.get_user(auth.principal(), convert.user_id(request.name))
         return user_pb2.GetUserResponse(user=convert.user(user))
 
-    async def ListUsers(self, request: user_pb2.ListUsersRequest, context: aio.ServicerContext) -> user_pb2.ListUsersResponse:
+    async def ListUsers(
+        self, request: user_pb2.ListUsersRequest, context: Context
+    ) -> user_pb2.ListUsersResponse:
         query = commands.ListUsers(
             page_size=request.page_size,
             page_token=request.page_token,
@@ -94,9 +103,13 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
             show_disabled=request.show_disabled,
         )
         page = await self.accounts.list_users(auth.principal(), query)
-        return user_pb2.ListUsersResponse(users=[convert.user(u) for u in page.users], next_page_token=page.next_page_token)
+        return user_pb2.ListUsersResponse(
+            users=[convert.user(u) for u in page.users], next_page_token=page.next_page_token
+        )
 
-    async def UpdateUser(self, request: user_pb2.UpdateUserRequest, context: aio.ServicerContext) -> user_pb2.UpdateUserResponse:
+    async def UpdateUser(
+        self, request: user_pb2.UpdateUserRequest, context: Context
+    ) -> user_pb2.UpdateUserResponse:
         paths = convert.update_paths(list(request.update_mask.paths), {"display_name", "roles", "disabled"})
         cmd = commands.UpdateUser(
             user_id=convert.user_id(request.user.name, "user.name"),
@@ -108,7 +121,9 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
         user = await self.accounts.update_user(auth.principal(), request.request_id, cmd)
         return user_pb2.UpdateUserResponse(user=convert.user(user))
 
-    async def ResetPassword(self, request: user_pb2.ResetPasswordRequest, context: aio.ServicerContext) -> user_pb2.ResetPasswordResponse:
+    async def ResetPassword(
+        self, request: user_pb2.ResetPasswordRequest, context: Context
+    ) -> user_pb2.ResetPasswordResponse:
         cmd = commands.ResetPassword(convert.user_id(request.name), request.new_password)
         await self.accounts.reset_password(auth.principal(), request.request_id, cmd)
         return user_pb2.ResetPasswordResponse()
@@ -118,11 +133,15 @@ class TenantServicer(user_pb2_grpc.TenantServiceServicer):
     def __init__(self, accounts: Accounts) -> None:
         self.accounts = accounts
 
-    async def GetTenant(self, request: user_pb2.GetTenantRequest, context: aio.ServicerContext) -> user_pb2.GetTenantResponse:
+    async def GetTenant(
+        self, request: user_pb2.GetTenantRequest, context: Context
+    ) -> user_pb2.GetTenantResponse:
         tenant = await self.accounts.get_tenant(auth.principal())
         return user_pb2.GetTenantResponse(tenant=convert.tenant(tenant))
 
-    async def UpdateTenant(self, request: user_pb2.UpdateTenantRequest, context: aio.ServicerContext) -> user_pb2.UpdateTenantResponse:
+    async def UpdateTenant(
+        self, request: user_pb2.UpdateTenantRequest, context: Context
+    ) -> user_pb2.UpdateTenantResponse:
         paths = convert.update_paths(list(request.update_mask.paths), {"display_name"})
         cmd = commands.UpdateTenant(
             etag=request.tenant.etag,

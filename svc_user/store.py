@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kit import idempotency
 from kit.db import UtcDateTime
-from kit.auth import Role
+from kit.identity import Role
 from svc_user.domain import Credentials, RefreshToken, Tenant, User
 
 metadata = MetaData(
@@ -102,8 +102,12 @@ idempotency_records = idempotency.table(metadata)
 
 def _tenant(row: Any) -> Tenant:
     return Tenant(
-        id=row.id, slug=row.slug, display_name=row.display_name,
-        created_at=row.created_at, updated_at=row.updated_at, version=row.version,
+        id=row.id,
+        slug=row.slug,
+        display_name=row.display_name,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        version=row.version,
     )
 
 
@@ -132,8 +136,12 @@ def _roles(roles: tuple[Role, ...]) -> str:
 async def insert_tenant(conn: AsyncConnection, tenant: Tenant) -> None:
     await conn.execute(
         insert(tenants).values(
-            id=tenant.id, slug=tenant.slug, display_name=tenant.display_name,
-            created_at=tenant.created_at, updated_at=tenant.updated_at, version=tenant.version,
+            id=tenant.id,
+            slug=tenant.slug,
+            display_name=tenant.display_name,
+            created_at=tenant.created_at,
+            updated_at=tenant.updated_at,
+            version=tenant.version,
         )
     )
 
@@ -164,15 +172,26 @@ async def save_tenant(conn: AsyncConnection, tenant: Tenant, *, expected_version
 async def insert_user(conn: AsyncConnection, user: User, password_hash: str) -> None:
     await conn.execute(
         insert(users).values(
-            id=user.id, tenant_id=user.tenant_id, email=user.email, display_name=user.display_name,
-            roles=_roles(user.roles), disabled=user.disabled, password_hash=password_hash,
-            failed_logins=0, locked_until=None, last_login_at=None,
-            created_at=user.created_at, updated_at=user.updated_at, version=user.version,
+            id=user.id,
+            tenant_id=user.tenant_id,
+            email=user.email,
+            display_name=user.display_name,
+            roles=_roles(user.roles),
+            disabled=user.disabled,
+            password_hash=password_hash,
+            failed_logins=0,
+            locked_until=None,
+            last_login_at=None,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+            version=user.version,
         )
     )
 
 
-async def user_by_id(conn: AsyncConnection, tenant_id: str, user_id: str, *, lock: bool = False) -> User | None:
+async def user_by_id(
+    conn: AsyncConnection, tenant_id: str, user_id: str, *, lock: bool = False
+) -> User | None:
     query = select(users).where(users.c.tenant_id == tenant_id, users.c.id == user_id)
     if lock:
         query = query.with_for_update()
@@ -200,8 +219,13 @@ async def password_hash(conn: AsyncConnection, tenant_id: str, user_id: str) -> 
 
 
 async def list_users(
-    conn: AsyncConnection, tenant_id: str, *, after_email: str, limit: int,
-    role: Role | None, show_disabled: bool,
+    conn: AsyncConnection,
+    tenant_id: str,
+    *,
+    after_email: str,
+    limit: int,
+    role: Role | None,
+    show_disabled: bool,
 ) -> list[User]:
     query = select(users).where(users.c.tenant_id == tenant_id, users.c.email > after_email)
     if not show_disabled:
@@ -224,21 +248,33 @@ async def tenant_users(conn: AsyncConnection, tenant_id: str, *, lock: bool = Fa
 async def save_user(conn: AsyncConnection, user: User, *, expected_version: int) -> bool:
     result = await conn.execute(
         update(users)
-        .where(users.c.id == user.id, users.c.tenant_id == user.tenant_id, users.c.version == expected_version)
+        .where(
+            users.c.id == user.id, users.c.tenant_id == user.tenant_id, users.c.version == expected_version
+        )
         .values(
-            display_name=user.display_name, roles=_roles(user.roles), disabled=user.disabled,
-            updated_at=user.updated_at, version=user.version,
+            display_name=user.display_name,
+            roles=_roles(user.roles),
+            disabled=user.disabled,
+            updated_at=user.updated_at,
+            version=user.version,
         )
     )
     return result.rowcount == 1
 
 
-async def set_password(conn: AsyncConnection, tenant_id: str, user_id: str, password_hash: str, now: datetime) -> None:
+async def set_password(
+    conn: AsyncConnection, tenant_id: str, user_id: str, password_hash: str, now: datetime
+) -> None:
     await conn.execute(
         update(users)
         .where(users.c.tenant_id == tenant_id, users.c.id == user_id)
-        .values(password_hash=password_hash, updated_at=now, version=users.c.version + 1,
-                failed_logins=0, locked_until=None)
+        .values(
+            password_hash=password_hash,
+            updated_at=now,
+            version=users.c.version + 1,
+            failed_logins=0,
+            locked_until=None,
+        )
     )
 
 
@@ -259,19 +295,29 @@ async def lock_user(conn: AsyncConnection, user_id: str, until: datetime) -> Non
 
 async def record_login(conn: AsyncConnection, user_id: str, now: datetime) -> None:
     await conn.execute(
-        update(users).where(users.c.id == user_id).values(failed_logins=0, locked_until=None, last_login_at=now)
+        update(users)
+        .where(users.c.id == user_id)
+        .values(failed_logins=0, locked_until=None, last_login_at=now)
     )
 
 
 # --- refresh tokens ----------------------------------------------------------
 
 
-async def insert_refresh_token(conn: AsyncConnection, token: RefreshToken, token_hash: str, now: datetime) -> None:
+async def insert_refresh_token(
+    conn: AsyncConnection, token: RefreshToken, token_hash: str, now: datetime
+) -> None:
     await conn.execute(
         insert(refresh_tokens).values(
-            id=token.id, token_hash=token_hash, family_id=token.family_id, user_id=token.user_id,
-            tenant_id=token.tenant_id, created_at=now, expires_at=token.expires_at,
-            used_at=None, revoked_at=None,
+            id=token.id,
+            token_hash=token_hash,
+            family_id=token.family_id,
+            user_id=token.user_id,
+            tenant_id=token.tenant_id,
+            created_at=now,
+            expires_at=token.expires_at,
+            used_at=None,
+            revoked_at=None,
         )
     )
 
@@ -282,8 +328,13 @@ async def refresh_token_by_hash(conn: AsyncConnection, token_hash: str) -> Refre
     if row is None:
         return None
     return RefreshToken(
-        id=row.id, family_id=row.family_id, user_id=row.user_id, tenant_id=row.tenant_id,
-        expires_at=row.expires_at, used_at=row.used_at, revoked_at=row.revoked_at,
+        id=row.id,
+        family_id=row.family_id,
+        user_id=row.user_id,
+        tenant_id=row.tenant_id,
+        expires_at=row.expires_at,
+        used_at=row.used_at,
+        revoked_at=row.revoked_at,
     )
 
 
@@ -329,15 +380,29 @@ async def active_signing_key(conn: AsyncConnection) -> tuple[str, str] | None:
 
 
 async def public_jwks(conn: AsyncConnection) -> list[str]:
-    query = select(signing_keys.c.public_jwk).where(signing_keys.c.retired_at.is_(None)).order_by(signing_keys.c.created_at)
+    query = (
+        select(signing_keys.c.public_jwk)
+        .where(signing_keys.c.retired_at.is_(None))
+        .order_by(signing_keys.c.created_at)
+    )
     return list((await conn.execute(query)).scalars())
 
 
-async def insert_signing_key(conn: AsyncConnection, kid: str, private_pem: str, public_jwk: str, now: datetime) -> None:
+async def insert_signing_key(
+    conn: AsyncConnection, kid: str, private_pem: str, public_jwk: str, now: datetime
+) -> None:
     await conn.execute(
-        insert(signing_keys).values(kid=kid, private_pem=private_pem, public_jwk=public_jwk, created_at=now, retired_at=None)
+        insert(signing_keys).values(
+            kid=kid, private_pem=private_pem, public_jwk=public_jwk, created_at=now, retired_at=None
+        )
     )
 
 
 async def count_signing_keys(conn: AsyncConnection) -> int:
-    return int((await conn.execute(select(func.count()).select_from(signing_keys).where(signing_keys.c.retired_at.is_(None)))).scalar_one())
+    return int(
+        (
+            await conn.execute(
+                select(func.count()).select_from(signing_keys).where(signing_keys.c.retired_at.is_(None))
+            )
+        ).scalar_one()
+    )

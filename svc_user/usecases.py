@@ -129,9 +129,16 @@ class Accounts:
         now = self.now()
         tenant = Tenant(str(uuid.uuid4()), cmd.slug, cmd.display_name or cmd.slug, now, now, 1)
         admin = User(
-            id=str(uuid.uuid4()), tenant_id=tenant.id, email=email,
-            display_name=cmd.admin_display_name or email, roles=(Role.ADMIN,), disabled=False,
-            created_at=now, updated_at=now, last_login_at=None, version=1,
+            id=str(uuid.uuid4()),
+            tenant_id=tenant.id,
+            email=email,
+            display_name=cmd.admin_display_name or email,
+            roles=(Role.ADMIN,),
+            disabled=False,
+            created_at=now,
+            updated_at=now,
+            last_login_at=None,
+            version=1,
         )
         async with self.db.transaction() as conn:
             if await store.tenant_by_slug(conn, cmd.slug) is not None:
@@ -200,7 +207,8 @@ class Accounts:
             if found is not None:
                 await self._count_failure(found.user.id)
             raise errors.Unauthenticated("invalid tenant, email or password", reason="INVALID_CREDENTIALS")
-        assert found is not None and tenant is not None
+        assert found is not None
+        assert tenant is not None
         if found.user.disabled:
             raise errors.PermissionDenied("this user is disabled", reason="USER_DISABLED")
 
@@ -213,7 +221,12 @@ class Accounts:
         scope = f"login:{tenant.id}:{hashlib.sha256(email.encode()).hexdigest()[:16]}"
         key = idempotency.Key(scope, request_id, "Login")
         return await idempotency.once(
-            self.db, store.idempotency_records, key, {"email": email}, LoginResult, work,
+            self.db,
+            store.idempotency_records,
+            key,
+            {"email": email},
+            LoginResult,
+            work,
             retention=TOKEN_REPLAY_RETENTION,
         )
 
@@ -231,13 +244,23 @@ class Accounts:
         now = self.now()
         access_expires = now + self.access_ttl
         access = crypto.access_token(
-            kid=key[0], private_pem=key[1], user_id=user.id, tenant_id=user.tenant_id,
-            roles=user.roles, issued_at=now, expires_at=access_expires,
+            kid=key[0],
+            private_pem=key[1],
+            user_id=user.id,
+            tenant_id=user.tenant_id,
+            roles=user.roles,
+            issued_at=now,
+            expires_at=access_expires,
         )
         refresh, refresh_hash = crypto.new_refresh_token()
         record = domain.RefreshToken(
-            id=str(uuid.uuid4()), family_id=family_id, user_id=user.id, tenant_id=user.tenant_id,
-            expires_at=now + self.refresh_ttl, used_at=None, revoked_at=None,
+            id=str(uuid.uuid4()),
+            family_id=family_id,
+            user_id=user.id,
+            tenant_id=user.tenant_id,
+            expires_at=now + self.refresh_ttl,
+            used_at=None,
+            revoked_at=None,
         )
         await store.insert_refresh_token(conn, record, refresh_hash, now)
         return TokenPair(access, access_expires, refresh, record.expires_at)
@@ -269,7 +292,12 @@ class Accounts:
 
         key = idempotency.Key(f"refresh:{token_hash[:48]}", request_id, "RefreshToken")
         result = await idempotency.once(
-            self.db, store.idempotency_records, key, {}, RefreshResult, work,
+            self.db,
+            store.idempotency_records,
+            key,
+            {},
+            RefreshResult,
+            work,
             retention=TOKEN_REPLAY_RETENTION,
         )
         if result.tokens is None:
@@ -315,8 +343,12 @@ class Accounts:
             raise InvalidArgument([FieldViolation("page_token", "not a token from a previous page")])
         async with self.db.snapshot() as conn:
             found = await store.list_users(
-                conn, who.tenant_id, after_email=after, limit=size + 1,
-                role=query.role, show_disabled=query.show_disabled,
+                conn,
+                who.tenant_id,
+                after_email=after,
+                limit=size + 1,
+                role=query.role,
+                show_disabled=query.show_disabled,
             )
         more = len(found) > size
         found = found[:size]
@@ -339,9 +371,16 @@ class Accounts:
                 raise errors.AlreadyExists("user", email, field="user.email")
             now = self.now()
             user = User(
-                id=str(uuid.uuid4()), tenant_id=who.tenant_id, email=email,
-                display_name=cmd.display_name or email, roles=tuple(sorted(set(cmd.roles))),
-                disabled=False, created_at=now, updated_at=now, last_login_at=None, version=1,
+                id=str(uuid.uuid4()),
+                tenant_id=who.tenant_id,
+                email=email,
+                display_name=cmd.display_name or email,
+                roles=tuple(sorted(set(cmd.roles))),
+                disabled=False,
+                created_at=now,
+                updated_at=now,
+                last_login_at=None,
+                version=1,
             )
             await store.insert_user(conn, user, password_hash)
             return user
@@ -412,7 +451,9 @@ class Accounts:
         idempotency.validate_request_id(request_id)
         await self._set_password(who.tenant_id, user.id, request_id, "ResetPassword", cmd.new_password)
 
-    async def _set_password(self, tenant_id: str, user_id: str, request_id: str, operation: str, password: str) -> None:
+    async def _set_password(
+        self, tenant_id: str, user_id: str, request_id: str, operation: str, password: str
+    ) -> None:
         new_hash = await crypto.hash_password(password)
 
         async def work(conn: AsyncConnection) -> Done:

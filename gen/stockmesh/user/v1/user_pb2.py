@@ -31,9 +31,7 @@ DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(
-    DESCRIPTOR, "stockmesh.user.v1.user_pb2", _globals
-)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, "stockmesh.user.v1.user_pb2", _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
     DESCRIPTOR._loaded_options = None
     _globals["_TENANT"].fields_by_name["name"]._loaded_options = None
@@ -41,13 +39,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
     _globals["_TENANT"].fields_by_name["slug"]._loaded_options = None
     _globals["_TENANT"].fields_by_name["slug"]._serialized_options = b"\342A\001\005"
     _globals["_TENANT"].fields_by_name["create_time"]._loaded_options = None
-    _globals["_TENANT"].fields_by_name[
-        "create_time"
-    ]._serialized_options = b"\342A\001\003"
+    _globals["_TENANT"].fields_by_name["create_time"]._serialized_options = b"\342A\001\003"
     _globals["_TENANT"].fields_by_name["update_time"]._loaded_options = None
-    _globals["_TENANT"].fields_by_name[
-        "update_time"
-    ]._serialized_options = b"\342A\001\003"
+    _globals["_TENANT"].fields_by_name["update_time"]._serialized_options = b"\342A\001\003"
     _globals["_USER"].fields_by_name["name"]._loaded_options = None
     _globals["_USER"].fields_by_name["name"]._serialized_options = b"\342A\001\010"
     _globals["_USER"].fields_by_name["email"]._loaded_options = None
@@ -57,123 +51,61 @@ if not _descriptor._USE_C_DESCRIPTORS:
     _globals["_USER"].fields_by_name["tenant"]._loaded_options = None
     _globals["_USER"].fields_by_name["tenant"]._serialized_options = b"\342A\001\003"
     _globals["_USER"].fields_by_name["create_time"]._loaded_options = None
-    _globals["_USER"].fields_by_name[
-        "create_time"
-    ]._serialized_options = b"\342A\001\003"
+    _globals["_USER"].fields_by_name["create_time"]._serialized_options = b"\342A\001\003"
     _globals["_USER"].fields_by_name["update_time"]._loaded_options = None
-    _globals["_USER"].fields_by_name[
-        "update_time"
-    ]._serialized_options = b"\342A\001\003"
+    _globals["_USER"].fields_by_name["update_time"]._serialized_options = b"\342A\001\003"
     _globals["_USER"].fields_by_name["last_login_time"]._loaded_options = None
-    _globals["_USER"].fields_by_name[
-        "last_login_time"
-    ]._serialized_options = b"\342A\001\003"
-    _globals["_CHANGEPASSWORDREQUEST"].fields_by_name[
-        "request_id"
-    ]._loaded_options = None
-    _globals["_CHANGEPASSWORDREQUEST"].fields_by_name[
-        "request_id"
-    ]._serialized_options = b"\342A\001\002"
-    _globals["_CHANGEPASSWORDREQUEST"].fields_by_name[
-        "current_password"
-    ]._loaded_options = None
+    _globals["_USER"].fields_by_name["last_login_time"]._serialized_options = b"\342A\001\003"
+    _globals["_CHANGEPASSWORDREQUEST"].fields_by_name["request_id"]._loaded_options = None
+    _globals["_CHANGEPASSWORDREQUEST"].fields_by_name["request_id"]._serialized_options = b"\342A\001\002"
+    _globals["_CHANGEPASSWORDREQUEST"].fields_by_name["current_password"]._loaded_options = None
     _globals["_CHANGEPASSWORDREQUEST"].fields_by_name[
         "current_password"
     ]._serialized_options = b"\342A\001\002"
-    _globals["_CHANGEPASSWORDREQUEST"].fields_by_name[
-        "new_password"
-    ]._loaded_options = None
-    _globals["_CHANGEPASSWORDREQUEST"].fields_by_name[
-        "new_password"
-    ]._serialized_options = b"\342A\001\002"
+    _globals["_CHANGEPASSWORDREQUEST"].fields_by_name["new_password"]._loaded_options = None
+    _globals["_CHANGEPASSWORDREQUEST"].fields_by_name["new_password"]._serialized_options = b"\342A\001\002"
     _globals["_CREATEUSERREQUEST"].fields_by_name["request_id"]._loaded_options = None
-    _globals["_CREATEUSERREQUEST"].fields_by_name[
-        "request_id"
-    ]._serialized_options = b"\342A\001\002"
+    _globals["_CREATEUSERREQUEST"].fields_by_name["request_id"]._serialized_options = b"\342A\001\002"
     _globals["_CREATEUSERREQUEST"].fields_by_name["user"]._loaded_options = None
-    _globals["_CREATEUSERREQUEST"].fields_by_name[
-        "user"
-    ]._serialized_options = b"\342A\001\002"
+    _globals["_CREATEUSERREQUEST"].fields_by_name["user"]._serialized_options = b"\342A\001\002"
     _globals["_GETUSERREQUEST"].fields_by_name["name"]._loaded_options = None
-    _globals["_GETUSERREQUEST"].fields_by_name[
-        "name"
-    ]._serialized_options = b"\342A\001\002"
+    _globals["_GETUSERREQUEST"].fields_by_name["name"]._serialized_options = b"\342A\001\002"
     _globals["_UPDATEUSERREQUEST"].fields_by_name["request_id"]._loaded_options = None
-    _globals["_UPDATEUSERREQUEST"].fields_by_name[
-        "request_id"
-    ]._serialized_options = b"\342A\001\002"
+    _globals["_UPDATEUSERREQUEST"].fields_by_name["request_id"]._serialized_options = b"\342A\001\002"
     _globals["_UPDATEUSERREQUEST"].fields_by_name["user"]._loaded_options = None
-    _globals["_UPDATEUSERREQUEST"].fields_by_name[
-        "user"
-    ]._serialized_options = b"\342A\001\002"
+    _globals["_UPDATEUSERREQUEST"].fields_by_name["user"]._serialized_options = b"\342A\001\002"
     _globals["_UPDATEUSERREQUEST"].fields_by_name["update_mask"]._loaded_options = None
-    _globals["_UPDATEUSERREQUEST"].fields_by_name[
-        "update_mask"
-    ]._serialized_options = b"\342A\001\002"
-    _globals["_RESETPASSWORDREQUEST"].fields_by_name[
-        "request_id"
-    ]._loaded_options = None
-    _globals["_RESETPASSWORDREQUEST"].fields_by_name[
-        "request_id"
-    ]._serialized_options = b"\342A\001\002"
+    _globals["_UPDATEUSERREQUEST"].fields_by_name["update_mask"]._serialized_options = b"\342A\001\002"
+    _globals["_RESETPASSWORDREQUEST"].fields_by_name["request_id"]._loaded_options = None
+    _globals["_RESETPASSWORDREQUEST"].fields_by_name["request_id"]._serialized_options = b"\342A\001\002"
     _globals["_RESETPASSWORDREQUEST"].fields_by_name["name"]._loaded_options = None
-    _globals["_RESETPASSWORDREQUEST"].fields_by_name[
-        "name"
-    ]._serialized_options = b"\342A\001\002"
-    _globals["_RESETPASSWORDREQUEST"].fields_by_name[
-        "new_password"
-    ]._loaded_options = None
-    _globals["_RESETPASSWORDREQUEST"].fields_by_name[
-        "new_password"
-    ]._serialized_options = b"\342A\001\002"
+    _globals["_RESETPASSWORDREQUEST"].fields_by_name["name"]._serialized_options = b"\342A\001\002"
+    _globals["_RESETPASSWORDREQUEST"].fields_by_name["new_password"]._loaded_options = None
+    _globals["_RESETPASSWORDREQUEST"].fields_by_name["new_password"]._serialized_options = b"\342A\001\002"
     _globals["_UPDATETENANTREQUEST"].fields_by_name["request_id"]._loaded_options = None
-    _globals["_UPDATETENANTREQUEST"].fields_by_name[
-        "request_id"
-    ]._serialized_options = b"\342A\001\002"
+    _globals["_UPDATETENANTREQUEST"].fields_by_name["request_id"]._serialized_options = b"\342A\001\002"
     _globals["_UPDATETENANTREQUEST"].fields_by_name["tenant"]._loaded_options = None
-    _globals["_UPDATETENANTREQUEST"].fields_by_name[
-        "tenant"
-    ]._serialized_options = b"\342A\001\002"
-    _globals["_UPDATETENANTREQUEST"].fields_by_name[
-        "update_mask"
-    ]._loaded_options = None
-    _globals["_UPDATETENANTREQUEST"].fields_by_name[
-        "update_mask"
-    ]._serialized_options = b"\342A\001\002"
+    _globals["_UPDATETENANTREQUEST"].fields_by_name["tenant"]._serialized_options = b"\342A\001\002"
+    _globals["_UPDATETENANTREQUEST"].fields_by_name["update_mask"]._loaded_options = None
+    _globals["_UPDATETENANTREQUEST"].fields_by_name["update_mask"]._serialized_options = b"\342A\001\002"
     _globals["_LOGINREQUEST"].fields_by_name["request_id"]._loaded_options = None
-    _globals["_LOGINREQUEST"].fields_by_name[
-        "request_id"
-    ]._serialized_options = b"\342A\001\002"
+    _globals["_LOGINREQUEST"].fields_by_name["request_id"]._serialized_options = b"\342A\001\002"
     _globals["_LOGINREQUEST"].fields_by_name["tenant"]._loaded_options = None
-    _globals["_LOGINREQUEST"].fields_by_name[
-        "tenant"
-    ]._serialized_options = b"\342A\001\002"
+    _globals["_LOGINREQUEST"].fields_by_name["tenant"]._serialized_options = b"\342A\001\002"
     _globals["_LOGINREQUEST"].fields_by_name["email"]._loaded_options = None
-    _globals["_LOGINREQUEST"].fields_by_name[
-        "email"
-    ]._serialized_options = b"\342A\001\002"
+    _globals["_LOGINREQUEST"].fields_by_name["email"]._serialized_options = b"\342A\001\002"
     _globals["_LOGINREQUEST"].fields_by_name["password"]._loaded_options = None
-    _globals["_LOGINREQUEST"].fields_by_name[
-        "password"
-    ]._serialized_options = b"\342A\002\002\004"
+    _globals["_LOGINREQUEST"].fields_by_name["password"]._serialized_options = b"\342A\002\002\004"
     _globals["_REFRESHTOKENREQUEST"].fields_by_name["request_id"]._loaded_options = None
-    _globals["_REFRESHTOKENREQUEST"].fields_by_name[
-        "request_id"
-    ]._serialized_options = b"\342A\001\002"
-    _globals["_REFRESHTOKENREQUEST"].fields_by_name[
-        "refresh_token"
-    ]._loaded_options = None
+    _globals["_REFRESHTOKENREQUEST"].fields_by_name["request_id"]._serialized_options = b"\342A\001\002"
+    _globals["_REFRESHTOKENREQUEST"].fields_by_name["refresh_token"]._loaded_options = None
     _globals["_REFRESHTOKENREQUEST"].fields_by_name[
         "refresh_token"
     ]._serialized_options = b"\342A\002\002\004"
     _globals["_LOGOUTREQUEST"].fields_by_name["request_id"]._loaded_options = None
-    _globals["_LOGOUTREQUEST"].fields_by_name[
-        "request_id"
-    ]._serialized_options = b"\342A\001\002"
+    _globals["_LOGOUTREQUEST"].fields_by_name["request_id"]._serialized_options = b"\342A\001\002"
     _globals["_LOGOUTREQUEST"].fields_by_name["refresh_token"]._loaded_options = None
-    _globals["_LOGOUTREQUEST"].fields_by_name[
-        "refresh_token"
-    ]._serialized_options = b"\342A\002\002\004"
+    _globals["_LOGOUTREQUEST"].fields_by_name["refresh_token"]._serialized_options = b"\342A\002\002\004"
     _globals["_USERSERVICE"].methods_by_name["GetCurrentUser"]._loaded_options = None
     _globals["_USERSERVICE"].methods_by_name[
         "GetCurrentUser"
@@ -181,9 +113,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
     _globals["_USERSERVICE"].methods_by_name["ChangePassword"]._loaded_options = None
     _globals["_USERSERVICE"].methods_by_name[
         "ChangePassword"
-    ]._serialized_options = (
-        b'\202\323\344\223\002\035"\030/v1/users:changePassword:\001*'
-    )
+    ]._serialized_options = b'\202\323\344\223\002\035"\030/v1/users:changePassword:\001*'
     _globals["_USERSERVICE"].methods_by_name["CreateUser"]._loaded_options = None
     _globals["_USERSERVICE"].methods_by_name[
         "CreateUser"
@@ -199,15 +129,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
     _globals["_USERSERVICE"].methods_by_name["UpdateUser"]._loaded_options = None
     _globals["_USERSERVICE"].methods_by_name[
         "UpdateUser"
-    ]._serialized_options = (
-        b"\202\323\344\223\002\0372\027/v1/{user.name=users/*}:\004user"
-    )
+    ]._serialized_options = b"\202\323\344\223\002\0372\027/v1/{user.name=users/*}:\004user"
     _globals["_USERSERVICE"].methods_by_name["ResetPassword"]._loaded_options = None
     _globals["_USERSERVICE"].methods_by_name[
         "ResetPassword"
-    ]._serialized_options = (
-        b'\202\323\344\223\002%" /v1/{name=users/*}:resetPassword:\001*'
-    )
+    ]._serialized_options = b'\202\323\344\223\002%" /v1/{name=users/*}:resetPassword:\001*'
     _globals["_TENANTSERVICE"].methods_by_name["GetTenant"]._loaded_options = None
     _globals["_TENANTSERVICE"].methods_by_name[
         "GetTenant"
@@ -215,9 +141,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
     _globals["_TENANTSERVICE"].methods_by_name["UpdateTenant"]._loaded_options = None
     _globals["_TENANTSERVICE"].methods_by_name[
         "UpdateTenant"
-    ]._serialized_options = (
-        b"\202\323\344\223\002\0352\023/v1/tenants:current:\006tenant"
-    )
+    ]._serialized_options = b"\202\323\344\223\002\0352\023/v1/tenants:current:\006tenant"
     _globals["_AUTHSERVICE"].methods_by_name["Login"]._loaded_options = None
     _globals["_AUTHSERVICE"].methods_by_name[
         "Login"
@@ -233,9 +157,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
     _globals["_AUTHSERVICE"].methods_by_name["GetJwks"]._loaded_options = None
     _globals["_AUTHSERVICE"].methods_by_name[
         "GetJwks"
-    ]._serialized_options = (
-        b"\202\323\344\223\002$\022\010/v1/jwksZ\030\022\026/.well-known/jwks.json"
-    )
+    ]._serialized_options = b"\202\323\344\223\002$\022\010/v1/jwksZ\030\022\026/.well-known/jwks.json"
     _globals["_ROLE"]._serialized_start = 2882
     _globals["_ROLE"]._serialized_end = 2993
     _globals["_TENANT"]._serialized_start = 182

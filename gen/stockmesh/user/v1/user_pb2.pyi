@@ -25,9 +25,7 @@ class _Role:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
 
-class _RoleEnumTypeWrapper(
-    _enum_type_wrapper._EnumTypeWrapper[_Role.ValueType], _builtins.type
-):
+class _RoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Role.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     ROLE_UNSPECIFIED: _Role.ValueType  # 0
     ROLE_ADMIN: _Role.ValueType  # 1
@@ -139,9 +137,7 @@ class User(_message.Message):
     """Resource name of the user's tenant: "tenants/{tenant_id}"."""
     etag: _builtins.str
     @_builtins.property
-    def roles(
-        self,
-    ) -> _containers.RepeatedScalarFieldContainer[Global___Role.ValueType]: ...
+    def roles(self) -> _containers.RepeatedScalarFieldContainer[Global___Role.ValueType]: ...
     @_builtins.property
     def create_time(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -164,12 +160,7 @@ class User(_message.Message):
         etag: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal[
-        "create_time",
-        b"create_time",
-        "last_login_time",
-        b"last_login_time",
-        "update_time",
-        b"update_time",
+        "create_time", b"create_time", "last_login_time", b"last_login_time", "update_time", b"update_time"
     ]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
     _ClearFieldArgType: _TypeAlias = _typing.Literal[
@@ -257,12 +248,7 @@ class ChangePasswordRequest(_message.Message):
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
     _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "current_password",
-        b"current_password",
-        "new_password",
-        b"new_password",
-        "request_id",
-        b"request_id",
+        "current_password", b"current_password", "new_password", b"new_password", "request_id", b"request_id"
     ]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
@@ -303,9 +289,7 @@ class CreateUserRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["user", b"user"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "request_id", b"request_id", "user", b"user"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["request_id", b"request_id", "user", b"user"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -427,9 +411,7 @@ class ListUsersResponse(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "next_page_token", b"next_page_token", "users", b"users"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "users", b"users"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -458,9 +440,7 @@ class UpdateUserRequest(_message.Message):
         user: Global___User | None = ...,
         update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal[
-        "update_mask", b"update_mask", "user", b"user"
-    ]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask", "user", b"user"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
     _ClearFieldArgType: _TypeAlias = _typing.Literal[
         "request_id", b"request_id", "update_mask", b"update_mask", "user", b"user"
@@ -588,9 +568,7 @@ class UpdateTenantRequest(_message.Message):
         tenant: Global___Tenant | None = ...,
         update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal[
-        "tenant", b"tenant", "update_mask", b"update_mask"
-    ]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["tenant", b"tenant", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
     _ClearFieldArgType: _TypeAlias = _typing.Literal[
         "request_id", b"request_id", "tenant", b"tenant", "update_mask", b"update_mask"
@@ -644,14 +622,7 @@ class LoginRequest(_message.Message):
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
     _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "email",
-        b"email",
-        "password",
-        b"password",
-        "request_id",
-        b"request_id",
-        "tenant",
-        b"tenant",
+        "email", b"email", "password", b"password", "request_id", b"request_id", "tenant", b"tenant"
     ]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
@@ -730,9 +701,7 @@ class LoginResponse(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["tokens", b"tokens", "user", b"user"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "tokens", b"tokens", "user", b"user"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["tokens", b"tokens", "user", b"user"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -872,20 +841,7 @@ class Jwk(_message.Message):
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
     _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "alg",
-        b"alg",
-        "crv",
-        b"crv",
-        "kid",
-        b"kid",
-        "kty",
-        b"kty",
-        "use",
-        b"use",
-        "x",
-        b"x",
-        "y",
-        b"y",
+        "alg", b"alg", "crv", b"crv", "kid", b"kid", "kty", b"kty", "use", b"use", "x", b"x", "y", b"y"
     ]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...

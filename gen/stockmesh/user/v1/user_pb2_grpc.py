@@ -13,9 +13,7 @@ _version_not_supported = False
 try:
     from grpc._utilities import first_version_is_lower
 
-    _version_not_supported = first_version_is_lower(
-        GRPC_VERSION, GRPC_GENERATED_VERSION
-    )
+    _version_not_supported = first_version_is_lower(GRPC_VERSION, GRPC_GENERATED_VERSION)
 except ImportError:
     _version_not_supported = True
 
@@ -182,9 +180,7 @@ def add_UserServiceServicer_to_server(servicer, server):
         "stockmesh.user.v1.UserService", rpc_method_handlers
     )
     server.add_generic_rpc_handlers((generic_handler,))
-    server.add_registered_method_handlers(
-        "stockmesh.user.v1.UserService", rpc_method_handlers
-    )
+    server.add_registered_method_handlers("stockmesh.user.v1.UserService", rpc_method_handlers)
 
 
 # This class is part of an EXPERIMENTAL API.
@@ -461,9 +457,7 @@ def add_TenantServiceServicer_to_server(servicer, server):
         "stockmesh.user.v1.TenantService", rpc_method_handlers
     )
     server.add_generic_rpc_handlers((generic_handler,))
-    server.add_registered_method_handlers(
-        "stockmesh.user.v1.TenantService", rpc_method_handlers
-    )
+    server.add_registered_method_handlers("stockmesh.user.v1.TenantService", rpc_method_handlers)
 
 
 # This class is part of an EXPERIMENTAL API.
@@ -631,9 +625,7 @@ def add_AuthServiceServicer_to_server(servicer, server):
         "stockmesh.user.v1.AuthService", rpc_method_handlers
     )
     server.add_generic_rpc_handlers((generic_handler,))
-    server.add_registered_method_handlers(
-        "stockmesh.user.v1.AuthService", rpc_method_handlers
-    )
+    server.add_registered_method_handlers("stockmesh.user.v1.AuthService", rpc_method_handlers)
 
 
 # This class is part of an EXPERIMENTAL API.

@@ -18,9 +18,7 @@ else:
 
 _T = _typing.TypeVar("_T")
 
-class _MaybeAsyncIterator(
-    _abc.AsyncIterator[_T], _abc.Iterator[_T], metaclass=_abc_1.ABCMeta
-): ...
+class _MaybeAsyncIterator(_abc.AsyncIterator[_T], _abc.Iterator[_T], metaclass=_abc_1.ABCMeta): ...
 class _ServicerContext(_grpc.ServicerContext, _aio.ServicerContext):  # type: ignore[misc, type-arg]
     ...
 
@@ -47,23 +45,15 @@ class UserServiceStub:
     """Changes the caller's own password; every refresh token of the caller is
     revoked, so other sessions must log in again.
     """
-    CreateUser: _grpc.UnaryUnaryMultiCallable[
-        _user_pb2.CreateUserRequest, _user_pb2.CreateUserResponse
-    ]
+    CreateUser: _grpc.UnaryUnaryMultiCallable[_user_pb2.CreateUserRequest, _user_pb2.CreateUserResponse]
     """Creates a user in the caller's tenant. Admin only."""
-    GetUser: _grpc.UnaryUnaryMultiCallable[
-        _user_pb2.GetUserRequest, _user_pb2.GetUserResponse
-    ]
+    GetUser: _grpc.UnaryUnaryMultiCallable[_user_pb2.GetUserRequest, _user_pb2.GetUserResponse]
     """A user of the caller's tenant. Admins and managers see everyone; other
     roles see themselves.
     """
-    ListUsers: _grpc.UnaryUnaryMultiCallable[
-        _user_pb2.ListUsersRequest, _user_pb2.ListUsersResponse
-    ]
+    ListUsers: _grpc.UnaryUnaryMultiCallable[_user_pb2.ListUsersRequest, _user_pb2.ListUsersResponse]
     """The users of the caller's tenant, ordered by email. Admins and managers."""
-    UpdateUser: _grpc.UnaryUnaryMultiCallable[
-        _user_pb2.UpdateUserRequest, _user_pb2.UpdateUserResponse
-    ]
+    UpdateUser: _grpc.UnaryUnaryMultiCallable[_user_pb2.UpdateUserRequest, _user_pb2.UpdateUserResponse]
     """Updates display name, roles or the disabled flag. Admin only. The etag
     must match the stored one when given; a stale etag is ABORTED.
     """
@@ -90,23 +80,15 @@ class UserServiceAsyncStub(UserServiceStub):
     """Changes the caller's own password; every refresh token of the caller is
     revoked, so other sessions must log in again.
     """
-    CreateUser: _aio.UnaryUnaryMultiCallable[
-        _user_pb2.CreateUserRequest, _user_pb2.CreateUserResponse
-    ]  # type: ignore[assignment]
+    CreateUser: _aio.UnaryUnaryMultiCallable[_user_pb2.CreateUserRequest, _user_pb2.CreateUserResponse]  # type: ignore[assignment]
     """Creates a user in the caller's tenant. Admin only."""
-    GetUser: _aio.UnaryUnaryMultiCallable[
-        _user_pb2.GetUserRequest, _user_pb2.GetUserResponse
-    ]  # type: ignore[assignment]
+    GetUser: _aio.UnaryUnaryMultiCallable[_user_pb2.GetUserRequest, _user_pb2.GetUserResponse]  # type: ignore[assignment]
     """A user of the caller's tenant. Admins and managers see everyone; other
     roles see themselves.
     """
-    ListUsers: _aio.UnaryUnaryMultiCallable[
-        _user_pb2.ListUsersRequest, _user_pb2.ListUsersResponse
-    ]  # type: ignore[assignment]
+    ListUsers: _aio.UnaryUnaryMultiCallable[_user_pb2.ListUsersRequest, _user_pb2.ListUsersResponse]  # type: ignore[assignment]
     """The users of the caller's tenant, ordered by email. Admins and managers."""
-    UpdateUser: _aio.UnaryUnaryMultiCallable[
-        _user_pb2.UpdateUserRequest, _user_pb2.UpdateUserResponse
-    ]  # type: ignore[assignment]
+    UpdateUser: _aio.UnaryUnaryMultiCallable[_user_pb2.UpdateUserRequest, _user_pb2.UpdateUserResponse]  # type: ignore[assignment]
     """Updates display name, roles or the disabled flag. Admin only. The etag
     must match the stored one when given; a stale etag is ABORTED.
     """
@@ -126,10 +108,7 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _user_pb2.GetCurrentUserRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _user_pb2.GetCurrentUserResponse,
-        _abc.Awaitable[_user_pb2.GetCurrentUserResponse],
-    ]:
+    ) -> _typing.Union[_user_pb2.GetCurrentUserResponse, _abc.Awaitable[_user_pb2.GetCurrentUserResponse]]:
         """The user the access token was issued to."""
 
     @_abc_1.abstractmethod
@@ -137,10 +116,7 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _user_pb2.ChangePasswordRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _user_pb2.ChangePasswordResponse,
-        _abc.Awaitable[_user_pb2.ChangePasswordResponse],
-    ]:
+    ) -> _typing.Union[_user_pb2.ChangePasswordResponse, _abc.Awaitable[_user_pb2.ChangePasswordResponse]]:
         """Changes the caller's own password; every refresh token of the caller is
         revoked, so other sessions must log in again.
         """
@@ -150,9 +126,7 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _user_pb2.CreateUserRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _user_pb2.CreateUserResponse, _abc.Awaitable[_user_pb2.CreateUserResponse]
-    ]:
+    ) -> _typing.Union[_user_pb2.CreateUserResponse, _abc.Awaitable[_user_pb2.CreateUserResponse]]:
         """Creates a user in the caller's tenant. Admin only."""
 
     @_abc_1.abstractmethod
@@ -160,9 +134,7 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _user_pb2.GetUserRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _user_pb2.GetUserResponse, _abc.Awaitable[_user_pb2.GetUserResponse]
-    ]:
+    ) -> _typing.Union[_user_pb2.GetUserResponse, _abc.Awaitable[_user_pb2.GetUserResponse]]:
         """A user of the caller's tenant. Admins and managers see everyone; other
         roles see themselves.
         """
@@ -172,9 +144,7 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _user_pb2.ListUsersRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _user_pb2.ListUsersResponse, _abc.Awaitable[_user_pb2.ListUsersResponse]
-    ]:
+    ) -> _typing.Union[_user_pb2.ListUsersResponse, _abc.Awaitable[_user_pb2.ListUsersResponse]]:
         """The users of the caller's tenant, ordered by email. Admins and managers."""
 
     @_abc_1.abstractmethod
@@ -182,9 +152,7 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _user_pb2.UpdateUserRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _user_pb2.UpdateUserResponse, _abc.Awaitable[_user_pb2.UpdateUserResponse]
-    ]:
+    ) -> _typing.Union[_user_pb2.UpdateUserResponse, _abc.Awaitable[_user_pb2.UpdateUserResponse]]:
         """Updates display name, roles or the disabled flag. Admin only. The etag
         must match the stored one when given; a stale etag is ABORTED.
         """
@@ -194,9 +162,7 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _user_pb2.ResetPasswordRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _user_pb2.ResetPasswordResponse, _abc.Awaitable[_user_pb2.ResetPasswordResponse]
-    ]:
+    ) -> _typing.Union[_user_pb2.ResetPasswordResponse, _abc.Awaitable[_user_pb2.ResetPasswordResponse]]:
         """Sets a new password for another user and revokes their sessions. Admin only."""
 
 def add_UserServiceServicer_to_server(
@@ -210,13 +176,9 @@ class TenantServiceStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> TenantServiceAsyncStub: ...
-    GetTenant: _grpc.UnaryUnaryMultiCallable[
-        _user_pb2.GetTenantRequest, _user_pb2.GetTenantResponse
-    ]
+    GetTenant: _grpc.UnaryUnaryMultiCallable[_user_pb2.GetTenantRequest, _user_pb2.GetTenantResponse]
     """The caller's tenant."""
-    UpdateTenant: _grpc.UnaryUnaryMultiCallable[
-        _user_pb2.UpdateTenantRequest, _user_pb2.UpdateTenantResponse
-    ]
+    UpdateTenant: _grpc.UnaryUnaryMultiCallable[_user_pb2.UpdateTenantRequest, _user_pb2.UpdateTenantResponse]
     """Updates the tenant's display name. Admin only."""
 
 @_typing.type_check_only
@@ -224,13 +186,9 @@ class TenantServiceAsyncStub(TenantServiceStub):
     """The caller's own tenant."""
 
     def __init__(self, channel: _aio.Channel) -> None: ...
-    GetTenant: _aio.UnaryUnaryMultiCallable[
-        _user_pb2.GetTenantRequest, _user_pb2.GetTenantResponse
-    ]  # type: ignore[assignment]
+    GetTenant: _aio.UnaryUnaryMultiCallable[_user_pb2.GetTenantRequest, _user_pb2.GetTenantResponse]  # type: ignore[assignment]
     """The caller's tenant."""
-    UpdateTenant: _aio.UnaryUnaryMultiCallable[
-        _user_pb2.UpdateTenantRequest, _user_pb2.UpdateTenantResponse
-    ]  # type: ignore[assignment]
+    UpdateTenant: _aio.UnaryUnaryMultiCallable[_user_pb2.UpdateTenantRequest, _user_pb2.UpdateTenantResponse]  # type: ignore[assignment]
     """Updates the tenant's display name. Admin only."""
 
 class TenantServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -241,9 +199,7 @@ class TenantServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _user_pb2.GetTenantRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _user_pb2.GetTenantResponse, _abc.Awaitable[_user_pb2.GetTenantResponse]
-    ]:
+    ) -> _typing.Union[_user_pb2.GetTenantResponse, _abc.Awaitable[_user_pb2.GetTenantResponse]]:
         """The caller's tenant."""
 
     @_abc_1.abstractmethod
@@ -251,9 +207,7 @@ class TenantServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _user_pb2.UpdateTenantRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _user_pb2.UpdateTenantResponse, _abc.Awaitable[_user_pb2.UpdateTenantResponse]
-    ]:
+    ) -> _typing.Union[_user_pb2.UpdateTenantResponse, _abc.Awaitable[_user_pb2.UpdateTenantResponse]]:
         """Updates the tenant's display name. Admin only."""
 
 def add_TenantServiceServicer_to_server(
@@ -269,27 +223,19 @@ class AuthServiceStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> AuthServiceAsyncStub: ...
-    Login: _grpc.UnaryUnaryMultiCallable[
-        _user_pb2.LoginRequest, _user_pb2.LoginResponse
-    ]
+    Login: _grpc.UnaryUnaryMultiCallable[_user_pb2.LoginRequest, _user_pb2.LoginResponse]
     """Exchanges a tenant, email and password for an access token and a refresh
     token. Repeated failures lock the account for a growing interval.
     """
-    RefreshToken: _grpc.UnaryUnaryMultiCallable[
-        _user_pb2.RefreshTokenRequest, _user_pb2.RefreshTokenResponse
-    ]
+    RefreshToken: _grpc.UnaryUnaryMultiCallable[_user_pb2.RefreshTokenRequest, _user_pb2.RefreshTokenResponse]
     """Exchanges a refresh token for a new pair. The presented token is spent;
     presenting a spent token again revokes its whole family (token theft).
     """
-    Logout: _grpc.UnaryUnaryMultiCallable[
-        _user_pb2.LogoutRequest, _user_pb2.LogoutResponse
-    ]
+    Logout: _grpc.UnaryUnaryMultiCallable[_user_pb2.LogoutRequest, _user_pb2.LogoutResponse]
     """Revokes the refresh token's family. Access tokens already issued stay
     valid until they expire, which is why they are short-lived.
     """
-    GetJwks: _grpc.UnaryUnaryMultiCallable[
-        _user_pb2.GetJwksRequest, _user_pb2.GetJwksResponse
-    ]
+    GetJwks: _grpc.UnaryUnaryMultiCallable[_user_pb2.GetJwksRequest, _user_pb2.GetJwksResponse]
     """The JSON Web Key Set that verifies access tokens (RFC 7517)."""
 
 @_typing.type_check_only
@@ -303,21 +249,15 @@ class AuthServiceAsyncStub(AuthServiceStub):
     """Exchanges a tenant, email and password for an access token and a refresh
     token. Repeated failures lock the account for a growing interval.
     """
-    RefreshToken: _aio.UnaryUnaryMultiCallable[
-        _user_pb2.RefreshTokenRequest, _user_pb2.RefreshTokenResponse
-    ]  # type: ignore[assignment]
+    RefreshToken: _aio.UnaryUnaryMultiCallable[_user_pb2.RefreshTokenRequest, _user_pb2.RefreshTokenResponse]  # type: ignore[assignment]
     """Exchanges a refresh token for a new pair. The presented token is spent;
     presenting a spent token again revokes its whole family (token theft).
     """
-    Logout: _aio.UnaryUnaryMultiCallable[
-        _user_pb2.LogoutRequest, _user_pb2.LogoutResponse
-    ]  # type: ignore[assignment]
+    Logout: _aio.UnaryUnaryMultiCallable[_user_pb2.LogoutRequest, _user_pb2.LogoutResponse]  # type: ignore[assignment]
     """Revokes the refresh token's family. Access tokens already issued stay
     valid until they expire, which is why they are short-lived.
     """
-    GetJwks: _aio.UnaryUnaryMultiCallable[
-        _user_pb2.GetJwksRequest, _user_pb2.GetJwksResponse
-    ]  # type: ignore[assignment]
+    GetJwks: _aio.UnaryUnaryMultiCallable[_user_pb2.GetJwksRequest, _user_pb2.GetJwksResponse]  # type: ignore[assignment]
     """The JSON Web Key Set that verifies access tokens (RFC 7517)."""
 
 class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -330,9 +270,7 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _user_pb2.LoginRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _user_pb2.LoginResponse, _abc.Awaitable[_user_pb2.LoginResponse]
-    ]:
+    ) -> _typing.Union[_user_pb2.LoginResponse, _abc.Awaitable[_user_pb2.LoginResponse]]:
         """Exchanges a tenant, email and password for an access token and a refresh
         token. Repeated failures lock the account for a growing interval.
         """
@@ -342,9 +280,7 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _user_pb2.RefreshTokenRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _user_pb2.RefreshTokenResponse, _abc.Awaitable[_user_pb2.RefreshTokenResponse]
-    ]:
+    ) -> _typing.Union[_user_pb2.RefreshTokenResponse, _abc.Awaitable[_user_pb2.RefreshTokenResponse]]:
         """Exchanges a refresh token for a new pair. The presented token is spent;
         presenting a spent token again revokes its whole family (token theft).
         """
@@ -354,9 +290,7 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _user_pb2.LogoutRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _user_pb2.LogoutResponse, _abc.Awaitable[_user_pb2.LogoutResponse]
-    ]:
+    ) -> _typing.Union[_user_pb2.LogoutResponse, _abc.Awaitable[_user_pb2.LogoutResponse]]:
         """Revokes the refresh token's family. Access tokens already issued stay
         valid until they expire, which is why they are short-lived.
         """
@@ -366,9 +300,7 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _user_pb2.GetJwksRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _user_pb2.GetJwksResponse, _abc.Awaitable[_user_pb2.GetJwksResponse]
-    ]:
+    ) -> _typing.Union[_user_pb2.GetJwksResponse, _abc.Awaitable[_user_pb2.GetJwksResponse]]:
         """The JSON Web Key Set that verifies access tokens (RFC 7517)."""
 
 def add_AuthServiceServicer_to_server(
