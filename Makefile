@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-$(BUF): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+# buf is pinned exactly in package.json; no lockfile, because the registry
+# mirror here carries only some of buf's per-platform optional packages.
+$(BUF): package.json
+	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
 up: $(STAMP) ## Run every service locally (mTLS on 127.0.0.1, SQLite files in .stockmesh/)

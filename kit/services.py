@@ -10,6 +10,8 @@ import importlib
 import importlib.util
 from types import ModuleType
 
+from sqlalchemy import MetaData
+
 from kit.settings import SERVICES
 
 
@@ -20,3 +22,10 @@ def available() -> list[str]:
 
 def app(name: str) -> ModuleType:
     return importlib.import_module(f"svc_{name}.app")
+
+
+def store_metadata(name: str) -> MetaData:
+    """The SQLAlchemy metadata a service's migrations must match."""
+    metadata = importlib.import_module(f"svc_{name}.store").metadata
+    assert isinstance(metadata, MetaData)
+    return metadata

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import threading
+
 from google.protobuf import field_mask_pb2
 from grpc import StatusCode
 
@@ -273,3 +276,20 @@ def test_an_admin_renames_the_tenant_with_its_etag(tenant: Tenant) -> None:
 
     assert renamed.display_name == "Renamed Stores"
     assert renamed.slug == tenant.slug
+
+
+def test_concurrent_duplicates_of_one_request_take_effect_once(tenant: Tenant) -> None:
+    request_id = new_id()
+    user = user_pb2.User(email=f"race@{tenant.slug}.test", password=PASSWORD, roles=[user_pb2.ROLE_CLERK])
+    admin = tenant.bearer()
+    start = threading.Barrier(12)
+
+    def create() -> user_pb2.User:
+        start.wait()
+        return create_user(tenant, user, request_id, metadata=admin)
+
+    with concurrent.futures.ThreadPoolExecutor(12) as pool:
+        results = list(pool.map(lambda _: create(), range(12)))
+
+    assert {r.name for r in results} == {results[0].name}
+    assert list_emails(tenant, admin).count(user.email) == 1

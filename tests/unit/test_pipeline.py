@@ -1,0 +1,119 @@
+"""The call pipeline maps every outcome to a status: service errors with their
+details, anything unexpected to a bare INTERNAL, and counts each in the metrics."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+from google.protobuf import struct_pb2
+from grpc import aio
+
+from kit import auth, errors, metrics, status
+from kit.pipeline import CallPipeline
+
+SERVICE = "stockmesh.test.v1.Probe"
+
+
+async def fails_unexpectedly(request: struct_pb2.Struct, context: object) -> struct_pb2.Struct:
+    raise RuntimeError("connection string postgres://secret@db")
+
+
+async def finds_nothing(request: struct_pb2.Struct, context: object) -> struct_pb2.Struct:
+    raise errors.NotFound("widget", "widgets/42")
+
+
+async def needs_a_user(request: struct_pb2.Struct, context: object) -> struct_pb2.Struct:
+    return struct_pb2.Struct()
+
+
+def handler(behavior: object) -> grpc.RpcMethodHandler:  # type: ignore[type-arg]
+    return grpc.unary_unary_rpc_method_handler(
+        behavior,  # type: ignore[arg-type]
+        request_deserializer=struct_pb2.Struct.FromString,
+        response_serializer=struct_pb2.Struct.SerializeToString,
+    )
+
+
+async def no_keys() -> list[auth.Jwk]:
+    return []
+
+
+@pytest.fixture
+async def channel() -> AsyncIterator[aio.Channel]:
+    rules = {
+        f"/{SERVICE}/FailsUnexpectedly": auth.PUBLIC,
+        f"/{SERVICE}/FindsNothing": auth.PUBLIC,
+        f"/{SERVICE}/NeedsAUser": auth.ANY_USER,
+    }
+    pipeline = CallPipeline(rules, auth.TokenVerifier(auth.KeySet(no_keys)))
+    server = aio.server(interceptors=[pipeline])
+    server.add_generic_rpc_handlers(
+        [
+            grpc.method_handlers_generic_handler(
+                SERVICE,
+                {
+                    "FailsUnexpectedly": handler(fails_unexpectedly),
+                    "FindsNothing": handler(finds_nothing),
+                    "NeedsAUser": handler(needs_a_user),
+                },
+            )
+        ]
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    async with aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+        yield ch
+    await server.stop(None)
+
+
+async def call(channel: aio.Channel, method: str) -> status.StatusDetails:
+    stub = channel.unary_unary(
+        f"/{SERVICE}/{method}",
+        request_serializer=struct_pb2.Struct.SerializeToString,
+        response_deserializer=struct_pb2.Struct.FromString,
+    )
+    with pytest.raises(aio.AioRpcError) as info:
+        await stub(struct_pb2.Struct(), timeout=5)
+    return status.details_of(info.value)
+
+
+def handled(method: str, code: str) -> float:
+    labels = {"grpc_type": "UNARY", "grpc_service": SERVICE, "grpc_method": method, "grpc_code": code}
+    return metrics.handled.labels(**labels)._value.get()
+
+
+async def test_an_unexpected_exception_is_internal_and_leaks_nothing(
+    channel: aio.Channel, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = handled("FailsUnexpectedly", "INTERNAL")
+
+    with caplog.at_level(logging.ERROR, logger="kit.rpc"):
+        refusal = await call(channel, "FailsUnexpectedly")
+
+    assert (refusal.code, refusal.message, refusal.reason) == (
+        grpc.StatusCode.INTERNAL,
+        "internal error",
+        "INTERNAL",
+    )
+    assert "secret" not in repr(refusal)
+    assert any(r.exc_info and "postgres://secret" in str(r.exc_info[1]) for r in caplog.records)
+    assert handled("FailsUnexpectedly", "INTERNAL") == before + 1
+
+
+async def test_a_service_error_keeps_its_code_reason_and_metadata(channel: aio.Channel) -> None:
+    refusal = await call(channel, "FindsNothing")
+
+    assert (refusal.code, refusal.reason) == (grpc.StatusCode.NOT_FOUND, "NOT_FOUND")
+    assert refusal.metadata == {"resource_type": "widget", "name": "widgets/42"}
+
+
+async def test_an_rpc_for_users_refuses_a_call_without_a_token(channel: aio.Channel) -> None:
+    before = handled("NeedsAUser", "UNAUTHENTICATED")
+
+    refusal = await call(channel, "NeedsAUser")
+
+    assert (refusal.code, refusal.reason) == (grpc.StatusCode.UNAUTHENTICATED, "TOKEN_MISSING")
+    assert handled("NeedsAUser", "UNAUTHENTICATED") == before + 1
