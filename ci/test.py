@@ -18,8 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 BUF = str(ROOT / "node_modules" / ".bin" / "buf")
-CODE = ["kit", "svc_user", "ci", "tests"]
-TYPED = ["kit", "svc_user"]
+SERVICES = sorted(p.name for p in ROOT.glob("svc_*") if (p / "__init__.py").exists())
+CODE = ["kit", *SERVICES, "ci", "tests"]
+TYPED = ["kit", *SERVICES]
 
 STEPS: dict[str, list[list[str]]] = {
     "lint": [
@@ -28,7 +29,7 @@ STEPS: dict[str, list[list[str]]] = {
         [str(Path(PY).parent / "lint-imports")],
     ],
     "types": [[PY, "-m", "mypy", *TYPED]],
-    "buf-lint": [[BUF, "lint"]],
+    "buf-lint": [[PY, "ci/protos.py", "deps"], [BUF, "lint"]],
     "buf-breaking": [[PY, "ci/buf_breaking.py"]],
     "gen": [[PY, "ci/protos.py", "check"]],
     "pytest": [[PY, "-m", "pytest"]],

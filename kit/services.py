@@ -16,8 +16,14 @@ from kit.settings import SERVICES
 
 
 def available() -> list[str]:
-    """The services of SERVICES that are implemented here, in start order."""
-    return [name for name in SERVICES if importlib.util.find_spec(f"svc_{name}") is not None]
+    """The services of SERVICES that are implemented here (they have an app
+    module), in start order."""
+    return [
+        name
+        for name in SERVICES
+        if importlib.util.find_spec(f"svc_{name}") is not None
+        and importlib.util.find_spec(f"svc_{name}.app") is not None
+    ]
 
 
 def app(name: str) -> ModuleType:

@@ -1,0 +1,1 @@
+"""svc_catalog: products, variants, SKUs and barcodes."""

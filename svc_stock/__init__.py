@@ -1,0 +1,1 @@
+"""svc_stock: warehouses, stock levels, the ledger, reservations and the live stream."""
