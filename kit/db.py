@@ -96,11 +96,16 @@ class Database:
             _raise_translated(exc)
 
     @asynccontextmanager
-    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
-        """A read-only transaction (on SQLite it does not take the write lock)."""
+    async def snapshot(self, *, repeatable: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction (on SQLite it does not take the write lock).
+        `repeatable`: every statement sees the same snapshot (PostgreSQL
+        REPEATABLE READ; a SQLite read transaction already does)."""
         try:
             async with self.engine.connect() as conn:
-                await conn.execution_options(**{_READONLY: True})
+                options: dict[str, Any] = {_READONLY: True}
+                if repeatable and self.dialect == "postgresql":
+                    options["isolation_level"] = "REPEATABLE READ"
+                await conn.execution_options(**options)
                 async with conn.begin():
                     yield conn
         except errors.ServiceError:

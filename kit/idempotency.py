@@ -25,11 +25,11 @@ from sqlalchemy import (
     String,
     Table,
     delete,
-    insert,
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kit import errors
@@ -116,22 +116,26 @@ async def _claim(
     conn: AsyncConnection, records: Table, key: Key, digest: str, retention: timedelta
 ) -> bytes | None:
     now = datetime.now(UTC)
-    try:
-        async with conn.begin_nested():
-            await conn.execute(
-                insert(records).values(
-                    scope=key.scope,
-                    request_id=key.request_id,
-                    operation=key.operation,
-                    fingerprint=digest,
-                    result=None,
-                    created_at=now,
-                    expires_at=now + retention,
-                )
-            )
+    # ON CONFLICT DO NOTHING, not a savepoint around a plain INSERT: one round
+    # trip, and on PostgreSQL a concurrent first request with the same key
+    # still makes this one wait until it commits or rolls back.
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    claimed = await conn.execute(
+        dialect_insert(records)
+        .values(
+            scope=key.scope,
+            request_id=key.request_id,
+            operation=key.operation,
+            fingerprint=digest,
+            result=None,
+            created_at=now,
+            expires_at=now + retention,
+        )
+        .on_conflict_do_nothing(index_elements=[records.c.scope, records.c.request_id])
+        .returning(records.c.request_id)
+    )
+    if claimed.first() is not None:
         return None
-    except IntegrityError:
-        pass
     row = (
         await conn.execute(
             select(records.c.operation, records.c.fingerprint, records.c.result).where(

@@ -23,7 +23,7 @@ def encode(cursor: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(cursor, separators=(",", ":")).encode()).decode()
 
 
-def decode(token: str) -> dict[str, Any]:
+def decode(token: str, field: str = "page_token") -> dict[str, Any]:
     """The cursor inside a token; an empty token is the first page."""
     if not token:
         return {}
@@ -34,5 +34,5 @@ def decode(token: str) -> dict[str, Any]:
         except (ValueError, UnicodeDecodeError, RecursionError):
             cursor = None
     if not isinstance(cursor, dict):
-        raise InvalidArgument([FieldViolation("page_token", "not a token from a previous page")])
+        raise InvalidArgument([FieldViolation(field, "not a token from an earlier response")])
     return cursor

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from google.protobuf import timestamp_pb2
-
-from kit.auth import Role
 from kit.errors import FieldViolation, InvalidArgument, Violations
+from kit.identity import Role
+from kit.protos import resource_id, timestamp
 from stockmesh.user.v1 import user_pb2
 from svc_user import usecases
 from svc_user.domain import Tenant, User
@@ -20,14 +17,6 @@ ROLE_TO_PROTO = {
     Role.VIEWER: user_pb2.ROLE_VIEWER,
 }
 PROTO_TO_ROLE = {v: k for k, v in ROLE_TO_PROTO.items()}
-
-
-def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value)
-    return out
 
 
 def roles(values: list[int] | tuple[int, ...], field: str) -> tuple[Role, ...]:
@@ -50,10 +39,7 @@ def role_filter(value: int) -> Role | None:
 
 
 def user_id(name: str, field: str = "name") -> str:
-    collection, _, user = name.partition("/")
-    if collection != "users" or not user or "/" in user:
-        raise InvalidArgument([FieldViolation(field, "must look like users/{user_id}")])
-    return user
+    return resource_id(name, "users", field)
 
 
 def user(value: User) -> user_pb2.User:
@@ -90,20 +76,3 @@ def tokens(value: usecases.TokenPair) -> user_pb2.TokenPair:
         refresh_token_expire_time=timestamp(value.refresh_expires_at),
         token_type="Bearer",
     )
-
-
-def update_paths(mask_paths: list[str], allowed: set[str]) -> set[str]:
-    """The mask's paths, refused unless every one may be updated."""
-    if not mask_paths:
-        raise InvalidArgument([FieldViolation("update_mask", "list the fields to update")])
-    unknown = [p for p in mask_paths if p not in allowed]
-    if unknown:
-        raise InvalidArgument(
-            [
-                FieldViolation(
-                    "update_mask.paths", f"{p!r} cannot be updated; updatable: {', '.join(sorted(allowed))}"
-                )
-                for p in unknown
-            ]
-        )
-    return set(mask_paths)

@@ -5,7 +5,7 @@ Errors are raised, never set on the context: the call pipeline maps them.
 
 from __future__ import annotations
 
-from kit import auth
+from kit import auth, protos
 from kit.auth import Role
 from kit.rpc import Context
 from stockmesh.user.v1 import user_pb2, user_pb2_grpc
@@ -110,7 +110,7 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
     async def UpdateUser(
         self, request: user_pb2.UpdateUserRequest, context: Context
     ) -> user_pb2.UpdateUserResponse:
-        paths = convert.update_paths(list(request.update_mask.paths), {"display_name", "roles", "disabled"})
+        paths = protos.update_paths(list(request.update_mask.paths), {"display_name", "roles", "disabled"})
         cmd = commands.UpdateUser(
             user_id=convert.user_id(request.user.name, "user.name"),
             etag=request.user.etag,
@@ -142,7 +142,7 @@ class TenantServicer(user_pb2_grpc.TenantServiceServicer):
     async def UpdateTenant(
         self, request: user_pb2.UpdateTenantRequest, context: Context
     ) -> user_pb2.UpdateTenantResponse:
-        paths = convert.update_paths(list(request.update_mask.paths), {"display_name"})
+        paths = protos.update_paths(list(request.update_mask.paths), {"display_name"})
         cmd = commands.UpdateTenant(
             etag=request.tenant.etag,
             display_name=request.tenant.display_name if "display_name" in paths else None,

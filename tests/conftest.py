@@ -3,6 +3,7 @@ as a real process with mTLS, and tenants to test in."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,23 +32,49 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture(scope="session")
-def user_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'user.db'}"
-    else:
-        with harness.postgres_database() as url:
-            yield url
+class Stacks:
+    """Service processes started once per test session and backend, on demand.
+
+    Tests that hold for both databases take the parametrized fixtures (`user_service`,
+    ...); tests that are about PostgreSQL's concurrency ask for its stack directly.
+    """
+
+    def __init__(self, tls_dir: Path, factory: pytest.TempPathFactory) -> None:
+        self.tls_dir = tls_dir
+        self.factory = factory
+        self.started: dict[tuple[str, str], harness.ServiceProcess] = {}
+        self.cleanups = contextlib.ExitStack()
+
+    def database(self, backend: str, name: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{self.factory.mktemp('sqlite') / f'{name}.db'}"
+        return self.cleanups.enter_context(harness.postgres_database())
+
+    def service(self, name: str, backend: str, env: dict[str, str] | None = None) -> harness.ServiceProcess:
+        if (name, backend) not in self.started:
+            home = self.factory.mktemp(f"{name}-{backend}")
+            process = harness.ServiceProcess(name, home, self.tls_dir, self.database(backend, name), env=env or {})
+            self.cleanups.callback(process.stop)
+            self.started[(name, backend)] = process.start()
+        return self.started[(name, backend)]
+
+    def user(self, backend: str) -> harness.ServiceProcess:
+        return self.service("user", backend)
+
+    def close(self) -> None:
+        self.cleanups.close()
 
 
 @pytest.fixture(scope="session")
-def user_service(
-    user_database: str, tls_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[harness.ServiceProcess]:
-    service = harness.ServiceProcess("user", tmp_path_factory.mktemp("user-home"), tls_dir, user_database)
-    service.start()
-    yield service
-    service.stop()
+def stacks(tls_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stacks]:
+    started = Stacks(tls_dir, tmp_path_factory)
+    yield started
+    started.close()
+
+
+@pytest.fixture(scope="session")
+def user_service(stacks: Stacks, backend: str) -> harness.ServiceProcess:
+    return stacks.user(backend)
 
 
 @dataclass

@@ -61,7 +61,7 @@ def test_a_garbage_page_token_is_refused_naming_the_field(token: str) -> None:
     with pytest.raises(InvalidArgument) as refused:
         paging.decode(token)
 
-    assert refused.value.violations == (FieldViolation("page_token", "not a token from a previous page"),)
+    assert refused.value.violations == (FieldViolation("page_token", "not a token from an earlier response"),)
 
 
 def test_an_etag_is_stable() -> None:

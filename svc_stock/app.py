@@ -1,0 +1,76 @@
+"""Wires svc_stock: database, the catalog client, use cases, servicers, the expiry sweeper."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from grpc import aio
+
+from kit import idempotency
+from kit.clients import Channels
+from kit.db import Database
+from kit.jwks import remote_verifier
+from kit.server import Service
+from kit.settings import Settings, seconds
+from stockmesh.stock.v1 import stock_pb2_grpc
+from svc_stock import service, store
+from svc_stock.catalog import SkuDirectory
+from svc_stock.catalog_client import CatalogClient
+from svc_stock.domain import Provenance
+from svc_stock.usecases.reservations import Reservations
+from svc_stock.usecases.stock import Stock
+from svc_stock.usecases.warehouses import Warehouses
+from svc_stock.usecases.watch import Watcher
+
+NAME = "stock"
+
+
+def clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def use_cases(
+    settings: Settings, db: Database, catalog: SkuDirectory
+) -> tuple[Warehouses, Stock, Reservations, Watcher]:
+    system = Provenance(user_id="", caller=settings.spiffe_id, request_id="", trace_id="")
+    watcher = Watcher(
+        db,
+        clock,
+        poll_seconds=seconds(settings, "WATCH_POLL_SECONDS", 0.2),
+        heartbeat_seconds=seconds(settings, "WATCH_HEARTBEAT_SECONDS", 15.0),
+        max_seconds=seconds(settings, "WATCH_MAX_SECONDS", 1800.0),
+    )
+    return Warehouses(db, clock), Stock(db, catalog, clock), Reservations(db, clock, system=system), watcher
+
+
+async def build(settings: Settings) -> Service:
+    db = Database(settings.database_url, pool_size=20)
+    channels = Channels(settings)
+    warehouses, stock, reservations, watcher = use_cases(settings, db, CatalogClient(channels.get("catalog")))
+
+    def register(server: aio.Server) -> None:
+        stock_pb2_grpc.add_WarehouseServiceServicer_to_server(service.WarehouseServicer(warehouses), server)
+        stock_pb2_grpc.add_StockServiceServicer_to_server(service.StockServicer(stock, watcher), server)
+        stock_pb2_grpc.add_ReservationServiceServicer_to_server(
+            service.ReservationServicer(reservations), server
+        )
+
+    async def sweep() -> None:
+        await reservations.sweep()
+
+    async def purge() -> None:
+        await idempotency.purge_expired(db, store.idempotency_records)
+
+    return Service(
+        name=NAME,
+        register=register,
+        service_names=(service.WAREHOUSE, service.STOCK, service.RESERVATION),
+        rules=service.RULES,
+        db=db,
+        verifier=remote_verifier(settings, channels),
+        loops=[
+            ("expire-reservations", seconds(settings, "SWEEP_SECONDS", 1.0), sweep),
+            ("purge-idempotency", 600.0, purge),
+        ],
+        on_stop=[channels.close],
+    )

@@ -1,0 +1,335 @@
+"""The rules of warehouses, stock levels, the ledger and reservations.
+
+Standard library only. The invariants (on_hand = sum of the ledger, 0 <=
+reserved <= on_hand, a reservation granted whole or not at all) are enforced
+three times over: here as named rules with the messages callers see, in the
+store as conditional updates, and in the database as named CHECK constraints.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from kit.errors import FailedPrecondition, PermissionDenied, PreconditionViolation, Violations
+
+SKU = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+CODE = re.compile(r"[A-Z0-9-]{1,16}")
+MAX_LINES = 500
+MIN_HOLD = timedelta(seconds=10)
+MAX_HOLD = timedelta(days=30)
+DEFAULT_HOLD = timedelta(minutes=15)
+CLERK_ADJUSTMENT_LIMIT = 10
+
+
+class WarehouseStatus(StrEnum):
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+class MovementType(StrEnum):
+    RECEIPT = "receipt"
+    ADJUSTMENT = "adjustment"
+    CYCLE_COUNT = "cycle_count"
+    TRANSFER_OUT = "transfer_out"
+    TRANSFER_IN = "transfer_in"
+    SHIPMENT = "shipment"
+    RETURN = "return"
+    RESERVE = "reserve"
+    RELEASE = "release"
+    EXPIRE = "expire"
+
+
+class AdjustmentReason(StrEnum):
+    DAMAGE = "damage"
+    LOSS = "loss"
+    FOUND = "found"
+    CORRECTION = "correction"
+    EXPIRED = "expired"
+    THEFT = "theft"
+    INTERNAL_USE = "internal_use"
+    RETURN_TO_SUPPLIER = "return_to_supplier"
+    OTHER = "other"
+
+
+class ReservationState(StrEnum):
+    ACTIVE = "active"
+    COMMITTED = "committed"
+    RELEASED = "released"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class Address:
+    lines: tuple[str, ...] = ()
+    locality: str = ""
+    administrative_area: str = ""
+    postal_code: str = ""
+    region_code: str = ""
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    id: str
+    tenant_id: str
+    code: str
+    display_name: str
+    address: Address
+    status: WarehouseStatus
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None
+    version: int
+
+
+@dataclass(frozen=True)
+class Level:
+    """The stock of one SKU in one warehouse."""
+
+    warehouse_id: str
+    sku: str
+    on_hand: int
+    reserved: int
+    reorder_point: int
+    reorder_quantity: int
+    updated_at: datetime | None
+    version: int
+    last_movement_sequence: int = 0
+    last_count_at: datetime | None = None
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+    @property
+    def low_stock(self) -> bool:
+        return self.reorder_quantity > 0 and self.available <= self.reorder_point
+
+
+def empty_level(warehouse_id: str, sku: str) -> Level:
+    """A SKU the warehouse never held reads as zeros without a policy."""
+    return Level(warehouse_id, sku, 0, 0, 0, 0, None, 0)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Who and what caused a change: recorded on every movement."""
+
+    user_id: str
+    caller: str
+    request_id: str
+    trace_id: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """One planned change of one level, which becomes one movement."""
+
+    type: MovementType
+    warehouse_id: str
+    sku: str
+    quantity_delta: int = 0
+    reserved_delta: int = 0
+    reason: AdjustmentReason | None = None
+    note: str = ""
+    reference: str = ""
+    reservation_id: str = ""
+    counterpart_warehouse_id: str = ""
+    effective_at: datetime | None = None
+    counted: int | None = None  # CYCLE_COUNT: the new on_hand; the delta follows from it
+
+
+@dataclass(frozen=True)
+class Movement:
+    id: str
+    sequence: int
+    type: MovementType
+    warehouse_id: str
+    sku: str
+    quantity_delta: int
+    reserved_delta: int
+    on_hand_after: int
+    reserved_after: int
+    reason: AdjustmentReason | None
+    note: str
+    reference: str
+    reservation_id: str
+    counterpart_warehouse_id: str
+    user_id: str
+    caller: str
+    request_id: str
+    trace_id: str
+    effective_at: datetime
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Line:
+    """A SKU and a quantity in a warehouse (reservation and stock lines)."""
+
+    warehouse_id: str
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Reservation:
+    id: str
+    tenant_id: str
+    reference: str
+    lines: tuple[Line, ...]
+    state: ReservationState
+    expire_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None
+    version: int
+
+    def state_at(self, now: datetime) -> ReservationState:
+        """Expiry takes effect at expire_time, before any sweeper writes it down."""
+        if self.state is ReservationState.ACTIVE and self.expire_at <= now:
+            return ReservationState.EXPIRED
+        return self.state
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a stock change returns: its movements and the levels after it."""
+
+    movements: tuple[Movement, ...]
+    levels: tuple[Level, ...]
+
+
+@dataclass(frozen=True)
+class ReservationOutcome:
+    reservation: Reservation
+    movements: tuple[Movement, ...]
+    levels: tuple[Level, ...]
+
+
+def level_name(warehouse_id: str, sku: str) -> str:
+    return f"warehouses/{warehouse_id}/stockLevels/{sku}"
+
+
+# --- input rules -------------------------------------------------------------
+
+
+def check_sku(sku: str, field: str, violations: Violations) -> None:
+    if not SKU.fullmatch(sku):
+        violations.add(
+            field, "1-64 characters of A-Z, a-z, 0-9, '.', '_', '-', starting with a letter or digit"
+        )
+
+
+def check_code(code: str, field: str, violations: Violations) -> None:
+    if not CODE.fullmatch(code):
+        violations.add(field, "1-16 characters of A-Z, 0-9 and '-'")
+
+
+def check_line_count(count: int, field: str, violations: Violations) -> None:
+    if count == 0:
+        violations.add(field, "at least one line")
+    elif count > MAX_LINES:
+        violations.add(field, f"at most {MAX_LINES} lines")
+
+
+def check_unique(keys: Sequence[object], field: str, what: str, violations: Violations) -> None:
+    seen: set[object] = set()
+    for i, key in enumerate(keys):
+        if key in seen:
+            violations.add(f"{field}[{i}]", f"a second line for the same {what}")
+        seen.add(key)
+
+
+def check_positive(quantity: int, field: str, violations: Violations) -> None:
+    if quantity < 1:
+        violations.add(field, "at least 1")
+
+
+def check_hold(expire_at: datetime, now: datetime, field: str, violations: Violations) -> None:
+    if not now + MIN_HOLD <= expire_at <= now + MAX_HOLD:
+        violations.add(field, "between 10 seconds and 30 days from now")
+
+
+def check_clerk_adjustment(deltas: Iterable[int], limit: int = CLERK_ADJUSTMENT_LIMIT) -> None:
+    """Clerks fix small discrepancies; larger corrections need a manager."""
+    largest = max((abs(d) for d in deltas), default=0)
+    if largest > limit:
+        raise PermissionDenied(
+            f"clerks may adjust at most {limit} units a line; this needs a manager",
+            reason="ADJUSTMENT_ABOVE_CLERK_LIMIT",
+            metadata={"limit": str(limit)},
+        )
+
+
+# --- state rules -------------------------------------------------------------
+
+
+class InsufficientStock(FailedPrecondition):
+    """Lines ask for more than is available; names each with what is."""
+
+    reason = "INSUFFICIENT_STOCK"
+
+    def __init__(self, shortfalls: Sequence[tuple[Level, int]]) -> None:
+        super().__init__(
+            f"not enough stock for {len(shortfalls)} line(s)",
+            [
+                PreconditionViolation(
+                    self.reason,
+                    level_name(level.warehouse_id, level.sku),
+                    f"requested {requested}, available {max(level.available, 0)}",
+                )
+                for level, requested in shortfalls
+            ],
+        )
+
+
+class CountBelowReserved(FailedPrecondition):
+    reason = "COUNT_BELOW_RESERVED"
+
+    def __init__(self, lines: Sequence[tuple[Level, int]]) -> None:
+        super().__init__(
+            "a count below the reserved quantity: release or ship reservations first",
+            [
+                PreconditionViolation(
+                    self.reason,
+                    level_name(level.warehouse_id, level.sku),
+                    f"counted {counted}, reserved {level.reserved}",
+                )
+                for level, counted in lines
+            ],
+        )
+
+
+def warehouse_accepts_changes(warehouse: Warehouse) -> None:
+    if warehouse.status is WarehouseStatus.ARCHIVED:
+        raise FailedPrecondition(
+            f"warehouse {warehouse.code} is archived",
+            [PreconditionViolation("WAREHOUSE_ARCHIVED", f"warehouses/{warehouse.id}", "unarchive it first")],
+            reason="WAREHOUSE_ARCHIVED",
+        )
+
+
+def reservation_is_active(reservation: Reservation, now: datetime) -> None:
+    state = reservation.state_at(now)
+    if state is not ReservationState.ACTIVE:
+        raise FailedPrecondition(
+            f"the reservation is {state.value}",
+            [PreconditionViolation("RESERVATION_NOT_ACTIVE", f"reservations/{reservation.id}", state.value)],
+            reason="RESERVATION_NOT_ACTIVE",
+        )
+
+
+def releasable(reservation: Reservation, now: datetime) -> bool:
+    """True when releasing changes something; committed reservations are refused."""
+    state = reservation.state_at(now)
+    if state is ReservationState.COMMITTED:
+        raise FailedPrecondition(
+            "the reservation was committed (shipped); book a return instead",
+            [PreconditionViolation("RESERVATION_COMMITTED", f"reservations/{reservation.id}", "committed")],
+            reason="RESERVATION_COMMITTED",
+        )
+    return state is ReservationState.ACTIVE

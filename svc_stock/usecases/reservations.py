@@ -1,0 +1,302 @@
+"""Reservations: hold stock for an order, all lines or none, until it ships
+(commit), is given up (release) or lapses (expiry, swept in the background)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kit import errors, etag, idempotency, paging
+from kit.db import Database
+from kit.errors import InvalidArgument, NotFound, Violations
+from kit.identity import Principal
+from svc_stock import commands, domain, store
+from svc_stock.domain import (
+    Change,
+    InsufficientStock,
+    MovementType,
+    Provenance,
+    Reservation,
+    ReservationOutcome,
+    ReservationState,
+)
+from svc_stock.usecases.ledger import book
+
+log = logging.getLogger(__name__)
+
+
+def reservation_name(reservation_id: str) -> str:
+    return f"reservations/{reservation_id}"
+
+
+def reservation_etag(r: Reservation) -> str:
+    return etag.etag(reservation_name(r.id), r.version)
+
+
+@dataclass(frozen=True)
+class Page:
+    reservations: list[Reservation]
+    next_page_token: str
+
+
+class Reservations:
+    def __init__(self, db: Database, clock: Callable[[], datetime], *, system: Provenance) -> None:
+        self.db = db
+        self.now = clock
+        self.system = system  # provenance of the sweeper's EXPIRE movements
+
+    async def reserve(self, who: Principal, origin: Provenance, cmd: commands.Reserve) -> ReservationOutcome:
+        now = self.now()
+        expire_at = cmd.expiry.resolve(now, domain.DEFAULT_HOLD)
+        self._check(cmd, expire_at, now)
+        key = idempotency.Key(who.tenant_id, origin.request_id, "CreateReservation")
+        attempt = self._reserve_work(who, origin, cmd, expire_at)
+        try:
+            return await idempotency.once(
+                self.db, store.idempotency_records, key, cmd, ReservationOutcome, attempt
+            )
+        except InsufficientStock as short:
+            # Holds past their expiry still count until swept; free those on
+            # the short levels now and try once more before refusing.
+            keys = [(line.warehouse_id, line.sku) for line in cmd.lines]
+            if not await self._expire_lapsed_on(who.tenant_id, keys):
+                raise short
+            return await idempotency.once(
+                self.db, store.idempotency_records, key, cmd, ReservationOutcome, attempt
+            )
+
+    def _check(self, cmd: commands.Reserve, expire_at: datetime, now: datetime) -> None:
+        violations = Violations()
+        if not cmd.reference.strip():
+            violations.add("reservation.reference", "required")
+        domain.check_line_count(len(cmd.lines), "reservation.lines", violations)
+        domain.check_unique(
+            [(line.warehouse_id, line.sku) for line in cmd.lines],
+            "reservation.lines",
+            "SKU and warehouse",
+            violations,
+        )
+        for i, line in enumerate(cmd.lines):
+            domain.check_sku(line.sku, f"reservation.lines[{i}].sku", violations)
+            domain.check_positive(line.quantity, f"reservation.lines[{i}].quantity", violations)
+        domain.check_hold(expire_at, now, "reservation.expire_time", violations)
+        violations.raise_if_any()
+
+    def _reserve_work(
+        self, who: Principal, origin: Provenance, cmd: commands.Reserve, expire_at: datetime
+    ) -> Callable[[AsyncConnection], Awaitable[ReservationOutcome]]:
+        async def work(conn: AsyncConnection) -> ReservationOutcome:
+            await self._warehouses_of(conn, who.tenant_id, cmd)
+            now = self.now()
+            reservation = Reservation(
+                id=str(uuid.uuid4()),
+                tenant_id=who.tenant_id,
+                reference=cmd.reference.strip(),
+                lines=cmd.lines,
+                state=ReservationState.ACTIVE,
+                expire_at=expire_at,
+                created_at=now,
+                updated_at=now,
+                ended_at=None,
+                version=1,
+            )
+            # The new rows first: they contend with nobody, so the level locks
+            # taken by `book` are held only for the level updates, the ledger
+            # insert and the commit.
+            await store.insert_reservation(conn, reservation)
+            changes = [
+                Change(
+                    MovementType.RESERVE,
+                    line.warehouse_id,
+                    line.sku,
+                    reserved_delta=line.quantity,
+                    reference=reservation.reference,
+                    reservation_id=reservation.id,
+                )
+                for line in cmd.lines
+            ]
+            outcome = await book(conn, who.tenant_id, changes, origin, now)
+            return ReservationOutcome(reservation, outcome.movements, outcome.levels)
+
+        return work
+
+    async def _warehouses_of(self, conn: AsyncConnection, tenant_id: str, cmd: commands.Reserve) -> None:
+        ids = [line.warehouse_id for line in cmd.lines]
+        found = await store.warehouses_by_id(conn, tenant_id, ids)
+        unknown = [
+            errors.FieldViolation(f"reservation.lines[{i}].warehouse", "no such warehouse")
+            for i, line in enumerate(cmd.lines)
+            if line.warehouse_id not in found
+        ]
+        if unknown:
+            raise InvalidArgument(unknown, reason="UNKNOWN_WAREHOUSE")
+        for warehouse in found.values():
+            domain.warehouse_accepts_changes(warehouse)
+
+    async def get(self, who: Principal, reservation_id: str) -> Reservation:
+        async with self.db.snapshot() as conn:
+            found = await store.reservation(conn, who.tenant_id, reservation_id)
+        if found is None:
+            raise NotFound("reservation", reservation_name(reservation_id))
+        return self._as_seen(found)
+
+    def _as_seen(self, reservation: Reservation) -> Reservation:
+        """What callers see: a lapsed hold reads EXPIRED even before the sweep."""
+        state = reservation.state_at(self.now())
+        if state is reservation.state:
+            return reservation
+        return dataclasses.replace(reservation, state=state, ended_at=reservation.expire_at)
+
+    async def list_reservations(self, who: Principal, query: commands.ListReservations) -> Page:
+        size = paging.page_size(query.page_size)
+        cursor = paging.decode(query.page_token)
+        before = (datetime.fromisoformat(str(cursor["t"])), str(cursor["id"])) if "t" in cursor else None
+        async with self.db.snapshot() as conn:
+            found = await store.list_reservations(
+                conn,
+                who.tenant_id,
+                state=query.state,
+                now=self.now(),
+                reference=query.reference,
+                warehouse_id=query.warehouse_id,
+                sku=query.sku,
+                before=before,
+                limit=size + 1,
+            )
+        more = len(found) > size
+        found = found[:size]
+        token = paging.encode({"t": found[-1].created_at.isoformat(), "id": found[-1].id}) if more else ""
+        return Page([self._as_seen(r) for r in found], token)
+
+    async def extend(self, who: Principal, request_id: str, cmd: commands.Extend) -> Reservation:
+        async def work(conn: AsyncConnection) -> Reservation:
+            now = self.now()
+            current = await self._current(conn, who.tenant_id, cmd.reservation_id, cmd.etag)
+            domain.reservation_is_active(current, now)
+            expire_at = cmd.expiry.resolve(now, domain.DEFAULT_HOLD)
+            violations = Violations()
+            if expire_at < current.expire_at:
+                violations.add("expire_time", "earlier than the current expiry")
+            domain.check_hold(expire_at, now, "expire_time", violations)
+            violations.raise_if_any()
+            changed = dataclasses.replace(
+                current, expire_at=expire_at, updated_at=now, version=current.version + 1
+            )
+            await self._save(conn, current, changed)
+            return changed
+
+        key = idempotency.Key(who.tenant_id, request_id, "ExtendReservation")
+        return await idempotency.once(self.db, store.idempotency_records, key, cmd, Reservation, work)
+
+    async def release(self, who: Principal, origin: Provenance, cmd: commands.Release) -> ReservationOutcome:
+        async def work(conn: AsyncConnection) -> ReservationOutcome:
+            now = self.now()
+            current = await self._current(conn, who.tenant_id, cmd.reservation_id, cmd.etag)
+            if not domain.releasable(current, now):
+                if current.state is ReservationState.ACTIVE:  # lapsed, not yet swept: sweep it now
+                    return await self._end(conn, current, ReservationState.EXPIRED, self.system, now)
+                return ReservationOutcome(self._as_seen(current), (), ())
+            return await self._end(conn, current, ReservationState.RELEASED, origin, now)
+
+        key = idempotency.Key(who.tenant_id, origin.request_id, "ReleaseReservation")
+        return await idempotency.once(self.db, store.idempotency_records, key, cmd, ReservationOutcome, work)
+
+    async def commit(self, who: Principal, origin: Provenance, cmd: commands.Commit) -> ReservationOutcome:
+        now = self.now()
+        if cmd.ship_time is not None and cmd.ship_time > now:
+            raise InvalidArgument([errors.FieldViolation("ship_time", "in the future")])
+
+        async def work(conn: AsyncConnection) -> ReservationOutcome:
+            now = self.now()
+            current = await self._current(conn, who.tenant_id, cmd.reservation_id, cmd.etag)
+            domain.reservation_is_active(current, now)
+            return await self._end(conn, current, ReservationState.COMMITTED, origin, now, cmd.ship_time)
+
+        key = idempotency.Key(who.tenant_id, origin.request_id, "CommitReservation")
+        return await idempotency.once(self.db, store.idempotency_records, key, cmd, ReservationOutcome, work)
+
+    async def _end(
+        self,
+        conn: AsyncConnection,
+        current: Reservation,
+        state: ReservationState,
+        origin: Provenance,
+        now: datetime,
+        ship_time: datetime | None = None,
+    ) -> ReservationOutcome:
+        kind, effective = {
+            ReservationState.RELEASED: (MovementType.RELEASE, now),
+            ReservationState.EXPIRED: (MovementType.EXPIRE, current.expire_at),
+            ReservationState.COMMITTED: (MovementType.SHIPMENT, ship_time or now),
+        }[state]
+        shipping = state is ReservationState.COMMITTED
+        changes = [
+            Change(
+                kind,
+                line.warehouse_id,
+                line.sku,
+                quantity_delta=-line.quantity if shipping else 0,
+                reserved_delta=-line.quantity,
+                reference=current.reference,
+                reservation_id=current.id,
+                effective_at=effective,
+            )
+            for line in current.lines
+        ]
+        ended = dataclasses.replace(
+            current, state=state, updated_at=now, ended_at=now, version=current.version + 1
+        )
+        await self._save(conn, current, ended)
+        outcome = await book(conn, current.tenant_id, changes, origin, now)
+        return ReservationOutcome(ended, outcome.movements, outcome.levels)
+
+    async def _current(
+        self, conn: AsyncConnection, tenant_id: str, reservation_id: str, given_etag: str
+    ) -> Reservation:
+        current = await store.reservation(conn, tenant_id, reservation_id, lock=True)
+        if current is None:
+            raise NotFound("reservation", reservation_name(reservation_id))
+        etag.check(reservation_name(current.id), current.version, given_etag)
+        return current
+
+    async def _save(self, conn: AsyncConnection, current: Reservation, changed: Reservation) -> None:
+        if not await store.save_reservation(conn, changed, expected_version=current.version):
+            raise errors.EtagMismatch(reservation_name(current.id))
+
+    # --- expiry ----------------------------------------------------------------
+
+    async def sweep(self, batch: int = 200) -> int:
+        """Expire lapsed reservations (EXPIRE movements); returns how many."""
+        async with self.db.snapshot() as conn:
+            lapsed = await store.lapsed_reservations(conn, self.now(), batch)
+        done = 0
+        for tenant_id, reservation_id in lapsed:
+            done += await self._expire(tenant_id, reservation_id)
+        return done
+
+    async def _expire_lapsed_on(self, tenant_id: str, keys: list[tuple[str, str]]) -> bool:
+        async with self.db.snapshot() as conn:
+            lapsed = await store.lapsed_on_levels(conn, tenant_id, keys, self.now())
+        return sum([await self._expire(tenant_id, rid) for rid in lapsed]) > 0
+
+    async def _expire(self, tenant_id: str, reservation_id: str) -> int:
+        async def work(conn: AsyncConnection) -> int:
+            now = self.now()
+            current = await store.reservation(conn, tenant_id, reservation_id, lock=True)
+            # Re-checked under the lock: a commit, release or extension may have won.
+            if (
+                current is None
+                or current.state_at(now) is not ReservationState.EXPIRED
+                or (current.state is not ReservationState.ACTIVE)
+            ):
+                return 0
+            await self._end(conn, current, ReservationState.EXPIRED, self.system, now)
+            return 1
+
+        return await self.db.run(work)
