@@ -8,12 +8,13 @@ BUF := node_modules/.bin/buf
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help up test check lint typecheck proto-lint proto-breaking gen gen-check unit pytest migrate admin certs clean
+.PHONY: help up test check lint typecheck proto-lint proto-breaking gen gen-check unit pytest migrate admin certs bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# New top-level packages (a new svc_*) need a reinstall for the editable finder.
+$(STAMP): pyproject.toml $(wildcard svc_*/__init__.py)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -60,6 +61,9 @@ admin: $(STAMP) ## Create a tenant and its first admin (prompts)
 
 certs: $(STAMP) ## Issue the dev CA and every service's certificate
 	$(BIN)/stockmesh certs
+
+bench: $(STAMP) ## Reservation throughput vs a bare UPDATE loop on PostgreSQL (ARGS=--seconds 10 --clients 32)
+	$(BIN)/python -m bench.reservations $(ARGS)
 
 clean: ## Remove local state (.stockmesh/), build output and caches
 	rm -rf .stockmesh .build .mypy_cache .ruff_cache .pytest_cache

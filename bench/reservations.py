@@ -24,17 +24,19 @@ import grpc
 import psycopg
 from google.type import money_pb2
 from grpc import aio
+
+from kit import tls
 from stockmesh.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from stockmesh.stock.v1 import stock_pb2 as pb
 from stockmesh.stock.v1 import stock_pb2_grpc
 from stockmesh.user.v1 import user_pb2, user_pb2_grpc
-
-from kit import tls
 from tests import harness
 from tests.conftest import PASSWORD, create_tenant
 
 
-async def run_for(seconds: float, clients: int, call: Callable[[int], Awaitable[bool]]) -> tuple[float, list[float], int]:
+async def run_for(
+    seconds: float, clients: int, call: Callable[[int], Awaitable[bool]]
+) -> tuple[float, list[float], int]:
     """Each client calls in a loop until time is up: (rate of successes, latencies, failures)."""
     latencies: list[float] = []
     failures = 0
@@ -68,7 +70,8 @@ async def bare_loop(url: str, seconds: float, clients: int, rows: int) -> float:
     async def call(n: int) -> bool:
         row = n % rows
         cursor = await connections[n].execute(
-            "UPDATE bench_levels SET reserved = reserved + 1 WHERE id = %s AND on_hand - reserved >= 1", (row,)
+            "UPDATE bench_levels SET reserved = reserved + 1 WHERE id = %s AND on_hand - reserved >= 1",
+            (row,),
         )
         return cursor.rowcount == 1
 
@@ -84,7 +87,9 @@ async def full_stack(
     identity = tls.load(stock.tls_dir, "dev-client")
     channels = [
         aio.secure_channel(
-            stock.address, tls.channel_credentials(identity), options=[("grpc.ssl_target_name_override", "svc-stock")]
+            stock.address,
+            tls.channel_credentials(identity),
+            options=[("grpc.ssl_target_name_override", "svc-stock")],
         )
         for _ in range(4)
     ]
@@ -111,11 +116,14 @@ async def full_stack(
     return result
 
 
-def seed(user: harness.ServiceProcess, catalog: harness.ServiceProcess, stock: harness.ServiceProcess, skus: int) -> tuple[str, str, list[str]]:
+def seed(
+    user: harness.ServiceProcess, catalog: harness.ServiceProcess, stock: harness.ServiceProcess, skus: int
+) -> tuple[str, str, list[str]]:
     slug, email = create_tenant(user.database_url)
     with user.channel() as channel:
         login = user_pb2_grpc.AuthServiceStub(channel).Login(
-            user_pb2.LoginRequest(request_id=str(uuid.uuid4()), tenant=slug, email=email, password=PASSWORD), timeout=10
+            user_pb2.LoginRequest(request_id=str(uuid.uuid4()), tenant=slug, email=email, password=PASSWORD),
+            timeout=10,
         )
     token = login.tokens.access_token
     metadata = (("authorization", f"Bearer {token}"),)
@@ -126,22 +134,35 @@ def seed(user: harness.ServiceProcess, catalog: harness.ServiceProcess, stock: h
                 request_id=str(uuid.uuid4()),
                 product=catalog_pb2.Product(
                     display_name="Bench",
-                    variants=[catalog_pb2.Variant(sku=c, list_price=money_pb2.Money(currency_code="EUR", units=1)) for c in codes],
+                    variants=[
+                        catalog_pb2.Variant(sku=c, list_price=money_pb2.Money(currency_code="EUR", units=1))
+                        for c in codes
+                    ],
                 ),
             ),
-            metadata=metadata, timeout=30,
+            metadata=metadata,
+            timeout=30,
         )
     with stock.channel() as channel:
-        warehouse = stock_pb2_grpc.WarehouseServiceStub(channel).CreateWarehouse(
-            pb.CreateWarehouseRequest(request_id=str(uuid.uuid4()), warehouse=pb.Warehouse(code="BENCH", display_name="Bench")),
-            metadata=metadata, timeout=10,
-        ).warehouse.name
+        warehouse = (
+            stock_pb2_grpc.WarehouseServiceStub(channel)
+            .CreateWarehouse(
+                pb.CreateWarehouseRequest(
+                    request_id=str(uuid.uuid4()), warehouse=pb.Warehouse(code="BENCH", display_name="Bench")
+                ),
+                metadata=metadata,
+                timeout=10,
+            )
+            .warehouse.name
+        )
         stock_pb2_grpc.StockServiceStub(channel).ReceiveStock(
             pb.ReceiveStockRequest(
-                request_id=str(uuid.uuid4()), warehouse=warehouse,
+                request_id=str(uuid.uuid4()),
+                warehouse=warehouse,
                 lines=[pb.StockLine(sku=c, quantity=1_000_000_000) for c in codes],
             ),
-            metadata=metadata, timeout=60,
+            metadata=metadata,
+            timeout=60,
         )
     return token, warehouse, codes
 
@@ -157,30 +178,57 @@ def main() -> None:
     parser.add_argument("--skus", type=int, default=200)
     args = parser.parse_args()
     harness.require_postgres()
-    with tempfile.TemporaryDirectory() as tmp, harness.postgres_database() as user_db, harness.postgres_database() as catalog_db, harness.postgres_database() as stock_db:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        harness.postgres_database() as user_db,
+        harness.postgres_database() as catalog_db,
+        harness.postgres_database() as stock_db,
+    ):
         home = Path(tmp)
         tls_dir = harness.issue_certificates(home / "tls")
         # Production settings, except that spans are not exported: the cluster
         # exports them in batches to OTLP, off the request path.
         quiet = {"STOCKMESH_TRACES_FILE": ""}
         user = harness.ServiceProcess("user", home, tls_dir, user_db, env=quiet).start()
-        catalog = harness.ServiceProcess("catalog", home, tls_dir, catalog_db, env={**quiet, "STOCKMESH_USER_ADDR": user.address}).start()
+        catalog = harness.ServiceProcess(
+            "catalog", home, tls_dir, catalog_db, env={**quiet, "STOCKMESH_USER_ADDR": user.address}
+        ).start()
         stock = harness.ServiceProcess(
-            "stock", home, tls_dir, stock_db,
+            "stock",
+            home,
+            tls_dir,
+            stock_db,
             env={**quiet, "STOCKMESH_USER_ADDR": user.address, "STOCKMESH_CATALOG_ADDR": catalog.address},
         ).start()
         try:
             token, warehouse, skus = seed(user, catalog, stock, args.skus)
-            print(f"reservations, {args.clients} concurrent clients, {args.seconds:.0f} s each, PostgreSQL, one machine")
+            print(f"reservations, {args.clients} concurrent clients, {args.seconds:.0f} s a run, PostgreSQL")
             bare_hot = asyncio.run(bare_loop(stock_db, args.seconds, args.clients, 1))
             bare_many = asyncio.run(bare_loop(stock_db, args.seconds, args.clients, args.skus))
             rows = []
-            for label, chosen, bare in (("hot SKU", skus[:1], bare_hot), (f"{args.skus} SKUs", skus, bare_many)):
-                rate, latencies, failures = asyncio.run(full_stack(stock, token, warehouse, chosen, args.seconds, args.clients))
-                rows.append((label, rate, percentile(latencies, 50), percentile(latencies, 99), bare, failures))
-            print(f"{'workload':<10} {'full stack/s':>12} {'p50 ms':>8} {'p99 ms':>8} {'bare UPDATE/s':>14} {'ratio':>6} {'failed':>6}")
+            for label, chosen, bare in (
+                ("hot SKU", skus[:1], bare_hot),
+                (f"{args.skus} SKUs", skus, bare_many),
+            ):
+                rate, latencies, failures = asyncio.run(
+                    full_stack(stock, token, warehouse, chosen, args.seconds, args.clients)
+                )
+                rows.append(
+                    (label, rate, percentile(latencies, 50), percentile(latencies, 99), bare, failures)
+                )
+            header = ("workload", "full stack/s", "p50 ms", "p99 ms", "bare UPDATE/s", "ratio", "failed")
+            print("{:<10} {:>12} {:>8} {:>8} {:>14} {:>6} {:>6}".format(*header))
             for label, rate, p50, p99, bare, failures in rows:
-                print(f"{label:<10} {rate:>12.0f} {p50:>8.1f} {p99:>8.1f} {bare:>14.0f} {rate / bare:>6.2f} {failures:>6}")
+                cells = (
+                    label,
+                    f"{rate:.0f}",
+                    f"{p50:.1f}",
+                    f"{p99:.1f}",
+                    f"{bare:.0f}",
+                    f"{rate / bare:.2f}",
+                    failures,
+                )
+                print("{:<10} {:>12} {:>8} {:>8} {:>14} {:>6} {:>6}".format(*cells))
         finally:
             for process in (stock, catalog, user):
                 process.stop()

@@ -27,6 +27,7 @@ caller encodes, stored with a one-byte tag that tells them from leases.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -127,6 +128,7 @@ class Cache:
         self._paused_until = 0.0
         self._distrusted_until = 0.0
         self._pending: set[str] = set()
+        self._replaying = asyncio.Lock()
         self._last_log: dict[str, float] = {}
         self._unlogged: dict[str, int] = {}
         if url:
@@ -139,11 +141,8 @@ class Cache:
             self._lookup = self._client.register_script(_LOOKUP)
             self._fill = self._client.register_script(_FILL)
 
-    @property
-    def enabled(self) -> bool:
-        return self._client is not None
-
     def key(self, tenant_id: str, kind: str, item: str) -> str:
+        """The key of one item; the tenant is part of it, so tenants never share an entry."""
         return f"{self.prefix}{self.service}:{tenant_id}:{kind}:{item}"
 
     async def lookup(self, keys: Sequence[str]) -> Lookup:
@@ -232,20 +231,28 @@ class Cache:
         return values
 
     async def close(self) -> None:
+        """Close the connections (on shutdown)."""
         if self._client is not None:
             await self._client.aclose()
 
     # --- failure handling -------------------------------------------------------
 
     async def _usable(self) -> bool:
+        """Whether Redis may be read now: not paused after a failure, and every
+        invalidation this process missed has been made up for. Readers wait
+        while one of them replays those, so none reads ahead of the delete."""
         now = time.monotonic()
         if now < self._paused_until or now < self._distrusted_until:
             return False
-        if self._pending:
-            pending, self._pending = self._pending, set()
-            if not await self._flush(pending):
-                self._remember(pending)
-                return False
+        if self._pending or self._replaying.locked():
+            async with self._replaying:
+                if time.monotonic() < self._paused_until:
+                    return False
+                if self._pending:
+                    pending, self._pending = self._pending, set()
+                    if not await self._flush(pending):
+                        self._remember(pending)
+                        return False
         return True
 
     async def _flush(self, keys: set[str]) -> bool:

@@ -40,7 +40,9 @@ def use_cases(
         heartbeat_seconds=seconds(settings, "WATCH_HEARTBEAT_SECONDS", 15.0),
         max_seconds=seconds(settings, "WATCH_MAX_SECONDS", 1800.0),
     )
-    return Warehouses(db, clock), Stock(db, catalog, clock), Reservations(db, clock, system=system), watcher
+    reservations = Reservations(db, clock, system=system)
+    stock = Stock(db, catalog, clock, free_lapsed=reservations.expire_lapsed_on)
+    return Warehouses(db, clock), stock, reservations, watcher
 
 
 async def build(settings: Settings) -> Service:

@@ -839,6 +839,31 @@ async def lapsed_on_levels(
     return sorted(row.id for row in (await conn.execute(query)).all())
 
 
+async def lapsed_holds(
+    conn: AsyncConnection, tenant_id: str, keys: Sequence[tuple[str, str]], now: datetime
+) -> dict[tuple[str, str], int]:
+    """Per level, what lapsed but not yet swept reservations still hold."""
+    if not keys:
+        return {}
+    r, lines = reservations.c, reservation_lines.c
+    query = (
+        select(lines.warehouse_id, lines.sku, func.sum(lines.quantity))
+        .join_from(
+            reservation_lines,
+            reservations,
+            and_(lines.tenant_id == r.tenant_id, lines.reservation_id == r.id),
+        )
+        .where(
+            r.tenant_id == tenant_id,
+            r.state == ReservationState.ACTIVE.value,
+            r.expire_at <= now,
+            tuple_(lines.warehouse_id, lines.sku).in_(list(set(keys))),
+        )
+        .group_by(lines.warehouse_id, lines.sku)
+    )
+    return {(row[0], row[1]): int(row[2]) for row in (await conn.execute(query)).all()}
+
+
 async def active_reserved_sums(
     conn: AsyncConnection, tenant_id: str, warehouse_id: str | None
 ) -> dict[tuple[str, str], int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kit.errors import FieldViolation, InvalidArgument, Violations
+from kit.errors import Violations
 from kit.identity import Role
 from kit.protos import resource_id, timestamp
 from stockmesh.user.v1 import user_pb2

@@ -50,13 +50,20 @@ class Stacks:
             return f"sqlite:///{self.factory.mktemp('sqlite') / f'{name}.db'}"
         return self.cleanups.enter_context(harness.postgres_database())
 
-    def service(self, name: str, backend: str, env: dict[str, str] | None = None) -> harness.ServiceProcess:
-        if (name, backend) not in self.started:
-            home = self.factory.mktemp(f"{name}-{backend}")
-            process = harness.ServiceProcess(name, home, self.tls_dir, self.database(backend, name), env=env or {})
+    def service(
+        self, name: str, backend: str, env: dict[str, str] | None = None, *, variant: str = ""
+    ) -> harness.ServiceProcess:
+        """The service `name` on `backend`, started on first use; a `variant`
+        is a separate process with its own database (e.g. other settings)."""
+        key = (f"{name}{variant}", backend)
+        if key not in self.started:
+            home = self.factory.mktemp(f"{name}{variant}-{backend}")
+            process = harness.ServiceProcess(
+                name, home, self.tls_dir, self.database(backend, name), env=env or {}
+            )
             self.cleanups.callback(process.stop)
-            self.started[(name, backend)] = process.start()
-        return self.started[(name, backend)]
+            self.started[key] = process.start()
+        return self.started[key]
 
     def user(self, backend: str) -> harness.ServiceProcess:
         return self.service("user", backend)

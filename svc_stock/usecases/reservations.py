@@ -65,7 +65,7 @@ class Reservations:
             # Holds past their expiry still count until swept; free those on
             # the short levels now and try once more before refusing.
             keys = [(line.warehouse_id, line.sku) for line in cmd.lines]
-            if not await self._expire_lapsed_on(who.tenant_id, keys):
+            if not await self.expire_lapsed_on(who.tenant_id, keys):
                 raise short
             return await idempotency.once(
                 self.db, store.idempotency_records, key, cmd, ReservationOutcome, attempt
@@ -280,7 +280,7 @@ class Reservations:
             done += await self._expire(tenant_id, reservation_id)
         return done
 
-    async def _expire_lapsed_on(self, tenant_id: str, keys: list[tuple[str, str]]) -> bool:
+    async def expire_lapsed_on(self, tenant_id: str, keys: list[tuple[str, str]]) -> bool:
         async with self.db.snapshot() as conn:
             lapsed = await store.lapsed_on_levels(conn, tenant_id, keys, self.now())
         return sum([await self._expire(tenant_id, rid) for rid in lapsed]) > 0

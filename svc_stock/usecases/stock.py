@@ -3,8 +3,8 @@ transfer, return; reorder policies; the ledger; demand; reconciliation."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -76,11 +76,25 @@ class Reconciliation:
     checked_at: datetime
 
 
+FreeLapsed = Callable[[str, list[tuple[str, str]]], Awaitable[bool]]
+
+
+async def nothing_lapsed(tenant_id: str, keys: list[tuple[str, str]]) -> bool:
+    return False
+
+
 class Stock:
-    def __init__(self, db: Database, catalog: SkuDirectory, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        catalog: SkuDirectory,
+        clock: Callable[[], datetime],
+        free_lapsed: FreeLapsed = nothing_lapsed,
+    ) -> None:
         self.db = db
         self.catalog = catalog
         self.now = clock
+        self.free_lapsed = free_lapsed  # expires lapsed holds on levels; True if it freed any
 
     # --- changes ---------------------------------------------------------------
 
@@ -221,7 +235,14 @@ class Stock:
             return await book(conn, who.tenant_id, changes, origin, self.now())
 
         key = idempotency.Key(who.tenant_id, origin.request_id, operation)
-        return await idempotency.once(self.db, store.idempotency_records, key, cmd, Outcome, work)
+        try:
+            return await idempotency.once(self.db, store.idempotency_records, key, cmd, Outcome, work)
+        except (domain.InsufficientStock, domain.CountBelowReserved):
+            # Holds past their expiry still count until swept: free those on
+            # these levels and try once more before refusing.
+            if not await self.free_lapsed(who.tenant_id, [(c.warehouse_id, c.sku) for c in changes]):
+                raise
+            return await idempotency.once(self.db, store.idempotency_records, key, cmd, Outcome, work)
 
     def _check_stock_lines(self, lines: Sequence[commands.StockLine], field: str) -> None:
         violations = Violations()
@@ -252,7 +273,17 @@ class Stock:
         async with self.db.snapshot() as conn:
             await existing_warehouses(conn, who.tenant_id, [warehouse_id])
             found = await store.levels_by_key(conn, who.tenant_id, [(warehouse_id, sku)])
-        return found.get((warehouse_id, sku)) or domain.empty_level(warehouse_id, sku)
+            level = found.get((warehouse_id, sku)) or domain.empty_level(warehouse_id, sku)
+            (seen,) = await self._as_seen(conn, who.tenant_id, [level])
+        return seen
+
+    async def _as_seen(self, conn: AsyncConnection, tenant_id: str, levels: list[Level]) -> list[Level]:
+        """Expiry takes effect at expire_time: a hold that lapsed is free stock
+        in every answer, even before the sweeper writes its EXPIRE movement."""
+        lapsed = await store.lapsed_holds(
+            conn, tenant_id, [(v.warehouse_id, v.sku) for v in levels], self.now()
+        )
+        return [replace(v, reserved=v.reserved - lapsed.get((v.warehouse_id, v.sku), 0)) for v in levels]
 
     async def list_levels(self, who: Principal, query: commands.ListLevels) -> LevelPage:
         size = paging.page_size(query.page_size)

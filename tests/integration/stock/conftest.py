@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 import grpc
 import pytest
 from google.type import money_pb2
+
 from stockmesh.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from stockmesh.stock.v1 import stock_pb2 as pb
 from stockmesh.stock.v1 import stock_pb2_grpc
 from stockmesh.user.v1 import user_pb2
-
 from tests import harness
 from tests.conftest import Stacks, Tenant, create_tenant, new_id
 
@@ -24,13 +24,21 @@ FAST = {
 }
 
 
-def stock_stack(stacks: Stacks, backend: str) -> harness.ServiceProcess:
+def stock_stack(
+    stacks: Stacks, backend: str, *, variant: str = "", **settings: str
+) -> harness.ServiceProcess:
     user = stacks.user(backend)
     catalog = stacks.service("catalog", backend, env={"STOCKMESH_USER_ADDR": user.address})
     return stacks.service(
         "stock",
         backend,
-        env={"STOCKMESH_USER_ADDR": user.address, "STOCKMESH_CATALOG_ADDR": catalog.address, **FAST},
+        env={
+            "STOCKMESH_USER_ADDR": user.address,
+            "STOCKMESH_CATALOG_ADDR": catalog.address,
+            **FAST,
+            **settings,
+        },
+        variant=variant,
     )
 
 
@@ -58,8 +66,13 @@ class World:
     def other_tenant(self) -> World:
         """Another tenant on the same services."""
         slug, email = create_tenant(self.user_database_url)
-        return World(Tenant(slug, email, self.tenant.channel), self.catalog_channel, self.stock_channel, self.stock,
-                     self.user_database_url)
+        return World(
+            Tenant(slug, email, self.tenant.channel),
+            self.catalog_channel,
+            self.stock_channel,
+            self.stock,
+            self.user_database_url,
+        )
 
     def as_role(self, role: int = user_pb2.ROLE_ADMIN) -> list[tuple[str, str]]:
         if role not in self.tokens:
@@ -121,7 +134,9 @@ class World:
 
     def level(self, warehouse: str, sku: str) -> pb.StockLevel:
         response = self.levels.GetStockLevel(
-            pb.GetStockLevelRequest(name=f"{warehouse}/stockLevels/{sku}"), metadata=self.as_role(), timeout=10
+            pb.GetStockLevelRequest(name=f"{warehouse}/stockLevels/{sku}"),
+            metadata=self.as_role(),
+            timeout=10,
         )
         return response.stock_level
 
@@ -148,6 +163,17 @@ def world_of(stock: harness.ServiceProcess, stacks: Stacks, backend: str) -> Ite
     slug, email = create_tenant(user.database_url)
     with user.channel() as u, catalog.channel() as c, stock.channel() as s:
         yield World(Tenant(slug, email, u), c, s, stock, user.database_url)
+
+
+@pytest.fixture(scope="session")
+def unswept_stock_service(stacks: Stacks) -> harness.ServiceProcess:
+    """svc_stock whose expiry sweeper practically never runs."""
+    return stock_stack(stacks, "sqlite", variant="-unswept", STOCKMESH_STOCK_SWEEP_SECONDS="3600")
+
+
+@pytest.fixture
+def unswept_world(unswept_stock_service: harness.ServiceProcess, stacks: Stacks) -> Iterator[World]:
+    yield from world_of(unswept_stock_service, stacks, "sqlite")
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ written with its level change, all lines or none."""
 from __future__ import annotations
 
 from grpc import StatusCode
+
 from stockmesh.stock.v1 import stock_pb2 as pb
 from stockmesh.user.v1 import user_pb2
-
 from tests import harness
 from tests.conftest import new_id
 from tests.integration.stock.conftest import World
@@ -14,7 +14,9 @@ from tests.integration.stock.conftest import World
 
 def ledger(world: World, warehouse: str, sku: str) -> list[pb.Movement]:
     response = world.levels.ListMovements(
-        pb.ListMovementsRequest(warehouse=warehouse, sku=sku, page_size=1000), metadata=world.as_role(), timeout=10
+        pb.ListMovementsRequest(warehouse=warehouse, sku=sku, page_size=1000),
+        metadata=world.as_role(),
+        timeout=10,
     )
     return list(response.movements)
 
@@ -86,9 +88,13 @@ def test_a_clerk_adjusts_small_differences_but_not_large_ones(world: World) -> N
 
 def test_a_viewer_cannot_change_stock(world: World) -> None:
     warehouse, (sku,) = world.warehouse(), world.skus()
-    request = pb.ReceiveStockRequest(request_id=new_id(), warehouse=warehouse, lines=[pb.StockLine(sku=sku, quantity=1)])
+    request = pb.ReceiveStockRequest(
+        request_id=new_id(), warehouse=warehouse, lines=[pb.StockLine(sku=sku, quantity=1)]
+    )
 
-    refusal = harness.refused(world.levels.ReceiveStock, request, metadata=world.as_role(user_pb2.ROLE_VIEWER), timeout=10)
+    refusal = harness.refused(
+        world.levels.ReceiveStock, request, metadata=world.as_role(user_pb2.ROLE_VIEWER), timeout=10
+    )
 
     assert refusal.code == StatusCode.PERMISSION_DENIED
 
@@ -115,7 +121,9 @@ def test_a_cycle_count_books_the_difference_and_a_matching_count_books_zero(worl
     def count(quantity: int) -> pb.Movement:
         response = world.levels.RecordCycleCount(
             pb.RecordCycleCountRequest(
-                request_id=new_id(), warehouse=warehouse, lines=[pb.CountLine(sku=sku, counted_quantity=quantity)]
+                request_id=new_id(),
+                warehouse=warehouse,
+                lines=[pb.CountLine(sku=sku, counted_quantity=quantity)],
             ),
             metadata=world.as_role(),
             timeout=10,
@@ -162,8 +170,16 @@ def test_a_transfer_moves_stock_with_a_movement_on_each_side(world: World) -> No
     )
 
     out, into = response.movements
-    assert (out.type, out.quantity_delta, out.counterpart_warehouse) == (pb.MOVEMENT_TYPE_TRANSFER_OUT, -5, destination)
-    assert (into.type, into.quantity_delta, into.counterpart_warehouse) == (pb.MOVEMENT_TYPE_TRANSFER_IN, 5, source)
+    assert (out.type, out.quantity_delta, out.counterpart_warehouse) == (
+        pb.MOVEMENT_TYPE_TRANSFER_OUT,
+        -5,
+        destination,
+    )
+    assert (into.type, into.quantity_delta, into.counterpart_warehouse) == (
+        pb.MOVEMENT_TYPE_TRANSFER_IN,
+        5,
+        source,
+    )
     assert (world.level(source, sku).on_hand, world.level(destination, sku).on_hand) == (3, 5)
 
 
@@ -192,7 +208,9 @@ def test_a_multi_line_change_with_one_short_line_changes_nothing(world: World) -
 
 def test_a_receipt_retried_with_its_request_id_books_once(world: World) -> None:
     warehouse, (sku,) = world.warehouse(), world.skus()
-    request = pb.ReceiveStockRequest(request_id=new_id(), warehouse=warehouse, lines=[pb.StockLine(sku=sku, quantity=4)])
+    request = pb.ReceiveStockRequest(
+        request_id=new_id(), warehouse=warehouse, lines=[pb.StockLine(sku=sku, quantity=4)]
+    )
 
     first = world.levels.ReceiveStock(request, metadata=world.as_role(), timeout=10)
     again = world.levels.ReceiveStock(request, metadata=world.as_role(), timeout=10)
@@ -208,7 +226,10 @@ def test_on_hand_always_equals_the_sum_of_the_ledger(world: World) -> None:
     world.reserve([(warehouse, sku, 5)])
     world.levels.ReturnStock(
         pb.ReturnStockRequest(
-            request_id=new_id(), warehouse=warehouse, lines=[pb.StockLine(sku=sku, quantity=2)], reference="orders/1/returns/1"
+            request_id=new_id(),
+            warehouse=warehouse,
+            lines=[pb.StockLine(sku=sku, quantity=2)],
+            reference="orders/1/returns/1",
         ),
         metadata=world.as_role(),
         timeout=10,
@@ -228,7 +249,10 @@ def test_another_tenants_warehouse_and_levels_are_not_found(world: World) -> Non
     stranger = world.other_tenant()
 
     found = harness.refused(
-        stranger.warehouses.GetWarehouse, pb.GetWarehouseRequest(name=warehouse), metadata=stranger.as_role(), timeout=10
+        stranger.warehouses.GetWarehouse,
+        pb.GetWarehouseRequest(name=warehouse),
+        metadata=stranger.as_role(),
+        timeout=10,
     )
     level = harness.refused(stranger.level, warehouse, sku)
 
@@ -243,13 +267,18 @@ def test_low_stock_lists_levels_at_or_below_their_reorder_point(world: World) ->
     for sku in (low, fine):
         world.levels.SetReorderPolicy(
             pb.SetReorderPolicyRequest(
-                request_id=new_id(), name=f"{warehouse}/stockLevels/{sku}", reorder_point=5, reorder_quantity=20
+                request_id=new_id(),
+                name=f"{warehouse}/stockLevels/{sku}",
+                reorder_point=5,
+                reorder_quantity=20,
             ),
             metadata=world.as_role(),
             timeout=10,
         )
 
-    response = world.levels.ListLowStock(pb.ListLowStockRequest(parent=warehouse), metadata=world.as_role(), timeout=10)
+    response = world.levels.ListLowStock(
+        pb.ListLowStockRequest(parent=warehouse), metadata=world.as_role(), timeout=10
+    )
 
     assert [level.sku for level in response.stock_levels] == [low]
     assert response.stock_levels[0].low_stock

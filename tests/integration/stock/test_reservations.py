@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from grpc import StatusCode
-from stockmesh.stock.v1 import stock_pb2 as pb
 
+from stockmesh.stock.v1 import stock_pb2 as pb
 from tests import harness
 from tests.conftest import new_id
 from tests.integration.stock.conftest import World
@@ -59,7 +59,11 @@ def test_committing_ships_the_stock(world: World) -> None:
 
     (shipment,) = committed.movements
     assert committed.reservation.state == pb.RESERVATION_STATE_COMMITTED
-    assert (shipment.type, shipment.quantity_delta, shipment.reserved_delta) == (pb.MOVEMENT_TYPE_SHIPMENT, -3, -3)
+    assert (shipment.type, shipment.quantity_delta, shipment.reserved_delta) == (
+        pb.MOVEMENT_TYPE_SHIPMENT,
+        -3,
+        -3,
+    )
     level = world.level(warehouse, sku)
     assert (level.on_hand, level.reserved) == (7, 0)
 
@@ -154,3 +158,30 @@ def test_duplicate_lines_and_unknown_warehouses_are_bad_input(world: World) -> N
         StatusCode.INVALID_ARGUMENT,
         ["reservation.lines[0].warehouse"],
     )
+
+
+def test_a_lapsed_hold_is_free_stock_before_any_sweep(unswept_world: World) -> None:
+    world = unswept_world
+    warehouse, other, (sku,) = world.warehouse(), world.warehouse(), world.skus()
+    world.receive(warehouse, sku, 6)
+    name = world.reserve([(warehouse, sku, 6)], ttl_seconds=10).reservation.name
+    time.sleep(10.5)
+
+    level = world.level(warehouse, sku)
+    state = world.reservations.GetReservation(
+        pb.GetReservationRequest(name=name), metadata=world.as_role(), timeout=10
+    ).reservation.state
+    world.levels.TransferStock(
+        pb.TransferStockRequest(
+            request_id=new_id(),
+            source_warehouse=warehouse,
+            destination_warehouse=other,
+            lines=[pb.StockLine(sku=sku, quantity=6)],
+        ),
+        metadata=world.as_role(),
+        timeout=10,
+    )
+
+    assert (level.reserved, level.available) == (0, 6)
+    assert state == pb.RESERVATION_STATE_EXPIRED
+    assert world.level(other, sku).on_hand == 6

@@ -10,11 +10,11 @@ import grpc
 import pytest
 import sqlalchemy
 from grpc import aio
-from stockmesh.stock.v1 import stock_pb2 as pb
-from stockmesh.stock.v1 import stock_pb2_grpc
 
 from kit import status, tls
 from kit.db import sync_url
+from stockmesh.stock.v1 import stock_pb2 as pb
+from stockmesh.stock.v1 import stock_pb2_grpc
 from tests.integration.stock.conftest import World
 
 
@@ -22,12 +22,16 @@ from tests.integration.stock.conftest import World
 async def stub(world: World) -> AsyncIterator[stock_pb2_grpc.StockServiceStub]:
     identity = tls.load(world.stock.tls_dir, "dev-client")
     async with aio.secure_channel(
-        world.stock.address, tls.channel_credentials(identity), options=[("grpc.ssl_target_name_override", "svc-stock")]
+        world.stock.address,
+        tls.channel_credentials(identity),
+        options=[("grpc.ssl_target_name_override", "svc-stock")],
     ) as channel:
         yield stock_pb2_grpc.StockServiceStub(channel)
 
 
-async def take(stream: aio.UnaryStreamCall, count: int, *, skip_heartbeats: bool = True) -> list[pb.WatchStockLevelsResponse]:  # type: ignore[type-arg]
+async def take(
+    stream: aio.UnaryStreamCall, count: int, *, skip_heartbeats: bool = True
+) -> list[pb.WatchStockLevelsResponse]:  # type: ignore[type-arg]
     out: list[pb.WatchStockLevelsResponse] = []
     while len(out) < count:
         message = await asyncio.wait_for(stream.read(), timeout=10)
@@ -72,7 +76,9 @@ async def test_a_subscriber_sees_each_change_in_order_and_resumes_exactly_where_
     assert len(set(sequences)) == 5
 
 
-async def test_an_idle_stream_sends_heartbeats_with_a_cursor(world: World, stub: stock_pb2_grpc.StockServiceStub) -> None:
+async def test_an_idle_stream_sends_heartbeats_with_a_cursor(
+    world: World, stub: stock_pb2_grpc.StockServiceStub
+) -> None:
     warehouse = world.warehouse()
     stream = stub.WatchStockLevels(pb.WatchStockLevelsRequest(parent=warehouse), metadata=world.as_role())
 
@@ -100,7 +106,9 @@ def test_reconciliation_reports_a_planted_drift(world: World) -> None:
     engine = sqlalchemy.create_engine(sync_url(world.stock.database_url))
     with engine.begin() as conn:
         conn.execute(
-            sqlalchemy.text("UPDATE stock_levels SET on_hand = on_hand + 2 WHERE warehouse_id = :w AND sku = :s"),
+            sqlalchemy.text(
+                "UPDATE stock_levels SET on_hand = on_hand + 2 WHERE warehouse_id = :w AND sku = :s"
+            ),
             {"w": warehouse.removeprefix("warehouses/"), "s": sku},
         )
     engine.dispose()

@@ -1,0 +1,145 @@
+"""Translation between svc_catalog's protos and its domain values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from google.protobuf import timestamp_pb2
+from google.type import money_pb2
+
+from kit.errors import FieldViolation, InvalidArgument
+from stockmesh.catalog.v1 import catalog_pb2
+from svc_catalog import commands, usecases
+from svc_catalog.domain import Money, Product, ProductStatus, Variant, VariantStatus
+
+PRODUCT_STATUS = {
+    ProductStatus.ACTIVE: catalog_pb2.PRODUCT_STATUS_ACTIVE,
+    ProductStatus.ARCHIVED: catalog_pb2.PRODUCT_STATUS_ARCHIVED,
+}
+VARIANT_STATUS = {
+    VariantStatus.ACTIVE: catalog_pb2.VARIANT_STATUS_ACTIVE,
+    VariantStatus.ARCHIVED: catalog_pb2.VARIANT_STATUS_ARCHIVED,
+}
+PROTO_PRODUCT_STATUS = {int(v): k for k, v in PRODUCT_STATUS.items()}
+PROTO_VARIANT_STATUS = {int(v): k for k, v in VARIANT_STATUS.items()}
+
+
+def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
+    if value is None:
+        return None
+    out = timestamp_pb2.Timestamp()
+    out.FromDatetime(value)
+    return out
+
+
+# --- resource names --------------------------------------------------------------
+
+
+def product_id(name: str, field: str = "name") -> str:
+    collection, _, product = name.partition("/")
+    if collection != "products" or not product or "/" in product or product == "-":
+        raise InvalidArgument([FieldViolation(field, "must look like products/{product_id}")])
+    return product
+
+
+def variant_ids(name: str, field: str = "name") -> tuple[str, str]:
+    parts = name.split("/")
+    if len(parts) != 4 or parts[0] != "products" or parts[2] != "variants" or "" in parts or "-" in parts:
+        raise InvalidArgument(
+            [FieldViolation(field, "must look like products/{product_id}/variants/{variant_id}")]
+        )
+    return parts[1], parts[3]
+
+
+def variants_parent(name: str, field: str = "parent") -> str | None:
+    """The product whose variants to list; None for "products/-" (every product)."""
+    return None if name == "products/-" else product_id(name, field)
+
+
+# --- values ------------------------------------------------------------------------
+
+
+def money(value: money_pb2.Money, present: bool) -> Money:
+    """An unset price becomes Money("", 0, 0), which validation calls "required"."""
+    if not present:
+        return Money("", 0, 0)
+    return Money(value.currency_code, value.units, value.nanos)
+
+
+def new_variant(value: catalog_pb2.Variant) -> commands.NewVariant:
+    return commands.NewVariant(
+        sku=value.sku,
+        display_name=value.display_name,
+        attributes=dict(value.attributes),
+        unit_of_measure=value.unit_of_measure,
+        list_price=money(value.list_price, value.HasField("list_price")),
+        barcode=value.barcode,
+    )
+
+
+def product_status(value: int) -> ProductStatus | None:
+    if value == catalog_pb2.PRODUCT_STATUS_UNSPECIFIED:
+        return None
+    if value not in PROTO_PRODUCT_STATUS:
+        raise InvalidArgument([FieldViolation("status", "not a known product status")])
+    return PROTO_PRODUCT_STATUS[value]
+
+
+def variant_status(value: int) -> VariantStatus | None:
+    if value == catalog_pb2.VARIANT_STATUS_UNSPECIFIED:
+        return None
+    if value not in PROTO_VARIANT_STATUS:
+        raise InvalidArgument([FieldViolation("status", "not a known variant status")])
+    return PROTO_VARIANT_STATUS[value]
+
+
+def update_paths(mask_paths: list[str], allowed: set[str]) -> set[str]:
+    """The mask's paths, refused unless every one may be updated."""
+    if not mask_paths:
+        raise InvalidArgument([FieldViolation("update_mask", "list the fields to update")])
+    unknown = [p for p in mask_paths if p not in allowed]
+    if unknown:
+        raise InvalidArgument(
+            [
+                FieldViolation(
+                    "update_mask.paths", f"{p!r} cannot be updated; updatable: {', '.join(sorted(allowed))}"
+                )
+                for p in unknown
+            ]
+        )
+    return set(mask_paths)
+
+
+def variant(value: Variant) -> catalog_pb2.Variant:
+    price = value.list_price
+    return catalog_pb2.Variant(
+        name=usecases.variant_name(value.product_id, value.id),
+        sku=value.sku,
+        display_name=value.display_name,
+        attributes=value.attributes,
+        unit_of_measure=value.unit_of_measure,
+        list_price=money_pb2.Money(currency_code=price.currency_code, units=price.units, nanos=price.nanos),
+        barcode=value.barcode,
+        status=VARIANT_STATUS[value.status],
+        product_display_name=value.product_display_name,
+        create_time=timestamp(value.created_at),
+        update_time=timestamp(value.updated_at),
+        archive_time=timestamp(value.archived_at),
+        etag=usecases.variant_etag(value),
+    )
+
+
+def product(value: Product) -> catalog_pb2.Product:
+    return catalog_pb2.Product(
+        name=usecases.product_name(value.id),
+        display_name=value.display_name,
+        description=value.description,
+        brand=value.brand,
+        category=value.category,
+        status=PRODUCT_STATUS[value.status],
+        variants=[variant(v) for v in value.variants],
+        create_time=timestamp(value.created_at),
+        update_time=timestamp(value.updated_at),
+        archive_time=timestamp(value.archived_at),
+        etag=usecases.product_etag(value),
+    )
