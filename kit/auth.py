@@ -145,13 +145,31 @@ class KeySet:
 
 
 class TokenVerifier:
-    """Verifies ES256 access tokens locally against a `KeySet`."""
+    """Verifies ES256 access tokens locally against a `KeySet`.
+
+    A client sends the same token with every call for its whole lifetime, so
+    a verified token is remembered (until it expires) and the signature check
+    is done once per token, not once per call.
+    """
+
+    CACHE_SIZE = 4096
 
     def __init__(self, keys: KeySet, *, leeway_seconds: int = 30) -> None:
         self.keys = keys
         self.leeway = leeway_seconds
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     async def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None and time.time() < known[1] + self.leeway:
+            return known[0]
+        principal, expires = await self._verify(token)
+        if len(self._verified) >= self.CACHE_SIZE:
+            self._verified.pop(next(iter(self._verified)))
+        self._verified[token] = (principal, expires)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:
@@ -180,12 +198,13 @@ class TokenVerifier:
             granted = frozenset(Role(r) for r in claims["roles"])
         except (ValueError, TypeError):
             raise errors.Unauthenticated("access token has unknown roles", reason="TOKEN_INVALID") from None
-        return Principal(
+        principal = Principal(
             user_id=str(claims["sub"]),
             tenant_id=str(claims["tid"]),
             roles=granted,
             token_id=str(claims["jti"]),
         )
+        return principal, float(claims["exp"])
 
 
 def bearer(metadata: Mapping[str, str | bytes]) -> str | None:

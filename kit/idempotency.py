@@ -10,11 +10,12 @@ attempt leaves nothing behind to replay.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 from sqlalchemy import (
@@ -24,6 +25,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    bindparam,
     delete,
     select,
     update,
@@ -102,35 +104,53 @@ async def once(
         if previous is not None:
             return msgspec.json.decode(previous, type=result_type)
         result = await work(conn)
-        await conn.execute(
-            update(records)
-            .where(records.c.scope == key.scope, records.c.request_id == key.request_id)
-            .values(result=msgspec.json.encode(result))
-        )
+        await record(conn, records, key, result)
         return result
 
     return await db.run(attempt)
 
 
+def claim_row(key: Key, digest: str, *, retention: timedelta = DEFAULT_RETENTION) -> dict[str, Any]:
+    """The row a claim inserts: for stores that claim inside a statement of their own."""
+    now = datetime.now(UTC)
+    return {
+        "scope": key.scope,
+        "request_id": key.request_id,
+        "operation": key.operation,
+        "fingerprint": digest,
+        "result": None,
+        "created_at": now,
+        "expires_at": now + retention,
+    }
+
+
+async def record(conn: AsyncConnection, records: Table, key: Key, result: object) -> None:
+    """Store the first result of a claimed key, in the claim's transaction."""
+    params = {"key_scope": key.scope, "key_request_id": key.request_id, "result": msgspec.json.encode(result)}
+    await conn.execute(_record_statement(records), params)
+
+
+@functools.cache
+def _record_statement(records: Table) -> Any:
+    # Built once: every mutating call runs it, and building and hashing a
+    # statement costs more than executing it.
+    return (
+        update(records)
+        .where(records.c.scope == bindparam("key_scope"), records.c.request_id == bindparam("key_request_id"))
+        .values(result=bindparam("result"))
+    )
+
+
 async def _claim(
     conn: AsyncConnection, records: Table, key: Key, digest: str, retention: timedelta
 ) -> bytes | None:
-    now = datetime.now(UTC)
     # ON CONFLICT DO NOTHING, not a savepoint around a plain INSERT: one round
     # trip, and on PostgreSQL a concurrent first request with the same key
     # still makes this one wait until it commits or rolls back.
     dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     claimed = await conn.execute(
         dialect_insert(records)
-        .values(
-            scope=key.scope,
-            request_id=key.request_id,
-            operation=key.operation,
-            fingerprint=digest,
-            result=None,
-            created_at=now,
-            expires_at=now + retention,
-        )
+        .values(**claim_row(key, digest, retention=retention))
         .on_conflict_do_nothing(index_elements=[records.c.scope, records.c.request_id])
         .returning(records.c.request_id)
     )

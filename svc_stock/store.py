@@ -45,6 +45,7 @@ from svc_stock.domain import (
     Line,
     Movement,
     MovementType,
+    Provenance,
     Reservation,
     ReservationState,
     Warehouse,
@@ -896,3 +897,168 @@ async def all_levels(
         (r[0], r[1], int(r[2]), int(r[3]))
         for r in (await conn.execute(query.order_by(levels.c.warehouse_id, levels.c.sku))).all()
     ]
+
+
+# --- the reservation in one statement (PostgreSQL) ----------------------------
+#
+# The hot path of the service. Claim, reservation, lines, level updates, the
+# ledger sequence and the movements are one statement, so the level row lock
+# is held from its UPDATE to the commit with only the idempotency result write
+# in between. Each data-modifying CTE reads the one before it, which fixes the
+# order PostgreSQL runs them in: claim, then levels, then (only if every line
+# was granted) the tenant's sequence row, then the movements. A line that is
+# short simply returns no row; the caller rolls back and takes the general
+# path, which reports the shortfall.
+
+_RESERVE_SQL = """
+WITH claim AS (
+    INSERT INTO idempotency_records
+        (scope, request_id, operation, fingerprint, result, created_at, expires_at)
+    VALUES
+        (%(scope)s, %(request_id)s, %(operation)s, %(fingerprint)s, NULL, %(claimed_at)s, %(claim_expires)s)
+    ON CONFLICT (scope, request_id) DO NOTHING
+    RETURNING 1 AS claimed
+),
+wanted AS (
+    SELECT * FROM unnest(
+        %(line_no)s::int[], %(warehouse_id)s::varchar[], %(sku)s::varchar[], %(quantity)s::bigint[]
+    ) AS w(line_no, warehouse_id, sku, quantity)
+),
+header AS (
+    INSERT INTO reservations
+        (tenant_id, id, reference, state, expire_at, created_at, updated_at, ended_at, version)
+    SELECT
+        %(tenant_id)s, %(reservation_id)s, %(reference)s, 'active', %(expire_at)s, %(now)s, %(now)s, NULL, 1
+    FROM claim
+    RETURNING id
+),
+lines AS (
+    INSERT INTO reservation_lines (tenant_id, reservation_id, line_no, warehouse_id, sku, quantity)
+    SELECT %(tenant_id)s, header.id, w.line_no, w.warehouse_id, w.sku, w.quantity FROM header, wanted w
+    RETURNING line_no
+),
+granted AS (
+    UPDATE stock_levels AS l
+    SET reserved = l.reserved + w.quantity, updated_at = %(now)s, version = l.version + 1
+    FROM wanted AS w, claim
+    WHERE l.tenant_id = %(tenant_id)s AND l.warehouse_id = w.warehouse_id AND l.sku = w.sku
+      AND l.on_hand - l.reserved >= w.quantity
+      AND EXISTS (
+          SELECT 1 FROM warehouses AS h
+          WHERE h.tenant_id = l.tenant_id AND h.id = l.warehouse_id AND h.status = 'active'
+      )
+    RETURNING w.line_no, l.warehouse_id, l.sku, l.on_hand, l.reserved, l.reorder_point, l.reorder_quantity,
+              l.last_count_at, l.updated_at, l.version
+),
+sequence AS (
+    INSERT INTO ledger_sequences (tenant_id, last_sequence)
+    SELECT %(tenant_id)s, %(lines)s FROM (SELECT count(*) AS n FROM granted) AS g WHERE g.n = %(lines)s
+    ON CONFLICT (tenant_id) DO UPDATE SET last_sequence = ledger_sequences.last_sequence + %(lines)s
+    RETURNING last_sequence
+),
+written AS (
+    INSERT INTO movements (
+        tenant_id, id, sequence, type, warehouse_id, sku, quantity_delta, reserved_delta, on_hand_after,
+        reserved_after, reason, note, reference, reservation_id, counterpart_warehouse_id, user_id, caller,
+        request_id, trace_id, effective_at, created_at
+    )
+    SELECT %(tenant_id)s, (%(movement_id)s::varchar[])[g.line_no + 1],
+           s.last_sequence - %(lines)s + 1 + g.line_no, 'reserve', g.warehouse_id, g.sku, 0, w.quantity,
+           g.on_hand, g.reserved, NULL, '', %(reference)s, %(reservation_id)s, '', %(user_id)s, %(caller)s,
+           %(movement_request_id)s, %(trace_id)s, %(now)s, %(now)s
+    FROM granted AS g JOIN wanted AS w USING (line_no), sequence AS s
+    RETURNING sequence
+)
+SELECT g.*, s.last_sequence - %(lines)s + 1 + g.line_no AS sequence,
+       (SELECT count(*) FROM written) AS written, (SELECT count(*) FROM lines) AS line_rows
+FROM granted AS g LEFT JOIN sequence AS s ON true
+ORDER BY g.line_no
+"""
+
+_LOCK_LEVELS_SQL = """
+SELECT 1 FROM stock_levels
+WHERE tenant_id = %(tenant_id)s
+  AND (warehouse_id, sku) IN (SELECT * FROM unnest(%(warehouse_id)s::varchar[], %(sku)s::varchar[]))
+ORDER BY warehouse_id, sku
+FOR UPDATE
+"""
+
+
+async def reserve_at_once(
+    conn: AsyncConnection,
+    claim: dict[str, Any],
+    reservation: Reservation,
+    movement_ids: Sequence[str],
+    who: Provenance,
+    now: datetime,
+) -> list[tuple[Movement, Level]] | None:
+    """Claim and reserve every line in one statement; None when the claim was
+    taken already or a line was short (the caller rolls back)."""
+    lines = reservation.lines
+    params = {
+        "scope": claim["scope"],
+        "request_id": claim["request_id"],
+        "operation": claim["operation"],
+        "fingerprint": claim["fingerprint"],
+        "claimed_at": claim["created_at"],
+        "claim_expires": claim["expires_at"],
+        "tenant_id": reservation.tenant_id,
+        "reservation_id": reservation.id,
+        "reference": reservation.reference,
+        "expire_at": reservation.expire_at,
+        "now": now,
+        "lines": len(lines),
+        "line_no": list(range(len(lines))),
+        "warehouse_id": [line.warehouse_id for line in lines],
+        "sku": [line.sku for line in lines],
+        "quantity": [line.quantity for line in lines],
+        "movement_id": list(movement_ids),
+        "user_id": who.user_id,
+        "caller": who.caller,
+        "movement_request_id": who.request_id,
+        "trace_id": who.trace_id,
+    }
+    if len(lines) > 1:
+        # Several rows: lock them in the one global order first (see usecases/ledger.py).
+        await conn.exec_driver_sql(_LOCK_LEVELS_SQL, params)
+    rows = (await conn.exec_driver_sql(_RESERVE_SQL, params)).all()
+    if len(rows) != len(lines) or rows[0].written != len(lines):
+        return None
+    out = []
+    for row in rows:
+        level = Level(
+            warehouse_id=row.warehouse_id,
+            sku=row.sku,
+            on_hand=int(row.on_hand),
+            reserved=int(row.reserved),
+            reorder_point=int(row.reorder_point),
+            reorder_quantity=int(row.reorder_quantity),
+            updated_at=row.updated_at,
+            version=row.version,
+            last_movement_sequence=int(row.sequence),
+            last_count_at=row.last_count_at,
+        )
+        movement = Movement(
+            id=movement_ids[row.line_no],
+            sequence=int(row.sequence),
+            type=MovementType.RESERVE,
+            warehouse_id=row.warehouse_id,
+            sku=row.sku,
+            quantity_delta=0,
+            reserved_delta=lines[row.line_no].quantity,
+            on_hand_after=level.on_hand,
+            reserved_after=level.reserved,
+            reason=None,
+            note="",
+            reference=reservation.reference,
+            reservation_id=reservation.id,
+            counterpart_warehouse_id="",
+            user_id=who.user_id,
+            caller=who.caller,
+            request_id=who.request_id,
+            trace_id=who.trace_id,
+            effective_at=now,
+            created_at=now,
+        )
+        out.append((movement, level))
+    return out

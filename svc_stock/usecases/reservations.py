@@ -31,6 +31,10 @@ from svc_stock.usecases.ledger import book
 log = logging.getLogger(__name__)
 
 
+class _TakeTheGeneralPath(Exception):
+    """The one-statement reservation did not apply; roll back and go the long way."""
+
+
 def reservation_name(reservation_id: str) -> str:
     return f"reservations/{reservation_id}"
 
@@ -56,6 +60,12 @@ class Reservations:
         expire_at = cmd.expiry.resolve(now, domain.DEFAULT_HOLD)
         self._check(cmd, expire_at, now)
         key = idempotency.Key(who.tenant_id, origin.request_id, "CreateReservation")
+        if self.db.dialect == "postgresql":
+            granted = await self._reserve_at_once(who, origin, cmd, key, expire_at)
+            if granted is not None:
+                return granted
+        # SQLite, a repeated request_id, or a short line: the general path,
+        # which replays, or grants, or names every short line.
         attempt = self._reserve_work(who, origin, cmd, expire_at)
         try:
             return await idempotency.once(
@@ -70,6 +80,46 @@ class Reservations:
             return await idempotency.once(
                 self.db, store.idempotency_records, key, cmd, ReservationOutcome, attempt
             )
+
+    async def _reserve_at_once(
+        self,
+        who: Principal,
+        origin: Provenance,
+        cmd: commands.Reserve,
+        key: idempotency.Key,
+        expire_at: datetime,
+    ) -> ReservationOutcome | None:
+        idempotency.validate_request_id(key.request_id)
+        claim = idempotency.claim_row(key, idempotency.fingerprint(cmd))
+
+        async def work(conn: AsyncConnection) -> ReservationOutcome | None:
+            now = self.now()
+            reservation = Reservation(
+                id=str(uuid.uuid4()),
+                tenant_id=who.tenant_id,
+                reference=cmd.reference.strip(),
+                lines=cmd.lines,
+                state=ReservationState.ACTIVE,
+                expire_at=expire_at,
+                created_at=now,
+                updated_at=now,
+                ended_at=None,
+                version=1,
+            )
+            movement_ids = [str(uuid.uuid4()) for _ in cmd.lines]
+            granted = await store.reserve_at_once(conn, claim, reservation, movement_ids, origin, now)
+            if granted is None:
+                raise _TakeTheGeneralPath
+            outcome = ReservationOutcome(
+                reservation, tuple(m for m, _ in granted), tuple(level for _, level in granted)
+            )
+            await idempotency.record(conn, store.idempotency_records, key, outcome)
+            return outcome
+
+        try:
+            return await self.db.run(work)
+        except _TakeTheGeneralPath:
+            return None  # rolled back: nothing of this attempt remains
 
     def _check(self, cmd: commands.Reserve, expire_at: datetime, now: datetime) -> None:
         violations = Violations()

@@ -118,22 +118,23 @@ def test_an_expired_reservation_returns_its_stock(world: World) -> None:
         timeout=10,
     )
 
-    deadline = time.monotonic() + 20
-    while world.level(warehouse, sku).available < 5 and time.monotonic() < deadline:
+    def ledger_types() -> list[int]:
+        request = pb.ListMovementsRequest(reservation=name)
+        return [
+            m.type
+            for m in world.levels.ListMovements(request, metadata=world.as_role(), timeout=10).movements
+        ]
+
+    deadline = time.monotonic() + 25
+    while len(ledger_types()) < 2 and time.monotonic() < deadline:
         time.sleep(0.25)
 
+    assert ledger_types() == [pb.MOVEMENT_TYPE_RESERVE, pb.MOVEMENT_TYPE_EXPIRE]
     assert world.level(warehouse, sku).available == 5
     reservation = world.reservations.GetReservation(
         pb.GetReservationRequest(name=name), metadata=world.as_role(), timeout=10
     ).reservation
     assert reservation.state == pb.RESERVATION_STATE_EXPIRED
-    types = [
-        m.type
-        for m in world.levels.ListMovements(
-            pb.ListMovementsRequest(reservation=name), metadata=world.as_role(), timeout=10
-        ).movements
-    ]
-    assert types == [pb.MOVEMENT_TYPE_RESERVE, pb.MOVEMENT_TYPE_EXPIRE]
 
 
 def test_an_expiry_too_soon_or_too_far_is_refused(world: World) -> None:
