@@ -90,7 +90,9 @@ class UserServiceServicer:
     """
 
     def GetCurrentUser(self, request, context):
-        """The user the access token was issued to."""
+        """The user the access token was issued to.
+        Roles: admin, manager, clerk, buyer, viewer.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details("Method not implemented!")
         raise NotImplementedError("Method not implemented!")
@@ -98,13 +100,16 @@ class UserServiceServicer:
     def ChangePassword(self, request, context):
         """Changes the caller's own password; every refresh token of the caller is
         revoked, so other sessions must log in again.
+        Roles: admin, manager, clerk, buyer, viewer.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details("Method not implemented!")
         raise NotImplementedError("Method not implemented!")
 
     def CreateUser(self, request, context):
-        """Creates a user in the caller's tenant. Admin only."""
+        """Creates a user in the caller's tenant. Admin only.
+        Roles: admin.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details("Method not implemented!")
         raise NotImplementedError("Method not implemented!")
@@ -112,13 +117,16 @@ class UserServiceServicer:
     def GetUser(self, request, context):
         """A user of the caller's tenant. Admins and managers see everyone; other
         roles see themselves.
+        Roles: admin, manager, clerk, buyer, viewer (other users than oneself: admin, manager).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details("Method not implemented!")
         raise NotImplementedError("Method not implemented!")
 
     def ListUsers(self, request, context):
-        """The users of the caller's tenant, ordered by email. Admins and managers."""
+        """The users of the caller's tenant, ordered by email. Admins and managers.
+        Roles: admin, manager.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details("Method not implemented!")
         raise NotImplementedError("Method not implemented!")
@@ -126,13 +134,16 @@ class UserServiceServicer:
     def UpdateUser(self, request, context):
         """Updates display name, roles or the disabled flag. Admin only. The etag
         must match the stored one when given; a stale etag is ABORTED.
+        Roles: admin.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details("Method not implemented!")
         raise NotImplementedError("Method not implemented!")
 
     def ResetPassword(self, request, context):
-        """Sets a new password for another user and revokes their sessions. Admin only."""
+        """Sets a new password for another user and revokes their sessions. Admin only.
+        Roles: admin.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details("Method not implemented!")
         raise NotImplementedError("Method not implemented!")
@@ -428,13 +439,17 @@ class TenantServiceServicer:
     """The caller's own tenant."""
 
     def GetTenant(self, request, context):
-        """The caller's tenant."""
+        """The caller's tenant.
+        Roles: admin, manager, clerk, buyer, viewer.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details("Method not implemented!")
         raise NotImplementedError("Method not implemented!")
 
     def UpdateTenant(self, request, context):
-        """Updates the tenant's display name. Admin only."""
+        """Updates the tenant's display name. Admin only.
+        Roles: admin.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details("Method not implemented!")
         raise NotImplementedError("Method not implemented!")
@@ -570,6 +585,7 @@ class AuthServiceServicer:
     def Login(self, request, context):
         """Exchanges a tenant, email and password for an access token and a refresh
         token. Repeated failures lock the account for a growing interval.
+        Roles: none: public.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details("Method not implemented!")
@@ -578,6 +594,7 @@ class AuthServiceServicer:
     def RefreshToken(self, request, context):
         """Exchanges a refresh token for a new pair. The presented token is spent;
         presenting a spent token again revokes its whole family (token theft).
+        Roles: none: public.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details("Method not implemented!")
@@ -586,13 +603,16 @@ class AuthServiceServicer:
     def Logout(self, request, context):
         """Revokes the refresh token's family. Access tokens already issued stay
         valid until they expire, which is why they are short-lived.
+        Roles: none: public.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details("Method not implemented!")
         raise NotImplementedError("Method not implemented!")
 
     def GetJwks(self, request, context):
-        """The JSON Web Key Set that verifies access tokens (RFC 7517)."""
+        """The JSON Web Key Set that verifies access tokens (RFC 7517).
+        Roles: none: public.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details("Method not implemented!")
         raise NotImplementedError("Method not implemented!")

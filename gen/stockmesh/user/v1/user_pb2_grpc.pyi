@@ -38,29 +38,40 @@ class UserServiceStub:
     GetCurrentUser: _grpc.UnaryUnaryMultiCallable[
         _user_pb2.GetCurrentUserRequest, _user_pb2.GetCurrentUserResponse
     ]
-    """The user the access token was issued to."""
+    """The user the access token was issued to.
+    Roles: admin, manager, clerk, buyer, viewer.
+    """
     ChangePassword: _grpc.UnaryUnaryMultiCallable[
         _user_pb2.ChangePasswordRequest, _user_pb2.ChangePasswordResponse
     ]
     """Changes the caller's own password; every refresh token of the caller is
     revoked, so other sessions must log in again.
+    Roles: admin, manager, clerk, buyer, viewer.
     """
     CreateUser: _grpc.UnaryUnaryMultiCallable[_user_pb2.CreateUserRequest, _user_pb2.CreateUserResponse]
-    """Creates a user in the caller's tenant. Admin only."""
+    """Creates a user in the caller's tenant. Admin only.
+    Roles: admin.
+    """
     GetUser: _grpc.UnaryUnaryMultiCallable[_user_pb2.GetUserRequest, _user_pb2.GetUserResponse]
     """A user of the caller's tenant. Admins and managers see everyone; other
     roles see themselves.
+    Roles: admin, manager, clerk, buyer, viewer (other users than oneself: admin, manager).
     """
     ListUsers: _grpc.UnaryUnaryMultiCallable[_user_pb2.ListUsersRequest, _user_pb2.ListUsersResponse]
-    """The users of the caller's tenant, ordered by email. Admins and managers."""
+    """The users of the caller's tenant, ordered by email. Admins and managers.
+    Roles: admin, manager.
+    """
     UpdateUser: _grpc.UnaryUnaryMultiCallable[_user_pb2.UpdateUserRequest, _user_pb2.UpdateUserResponse]
     """Updates display name, roles or the disabled flag. Admin only. The etag
     must match the stored one when given; a stale etag is ABORTED.
+    Roles: admin.
     """
     ResetPassword: _grpc.UnaryUnaryMultiCallable[
         _user_pb2.ResetPasswordRequest, _user_pb2.ResetPasswordResponse
     ]
-    """Sets a new password for another user and revokes their sessions. Admin only."""
+    """Sets a new password for another user and revokes their sessions. Admin only.
+    Roles: admin.
+    """
 
 @_typing.type_check_only
 class UserServiceAsyncStub(UserServiceStub):
@@ -73,29 +84,40 @@ class UserServiceAsyncStub(UserServiceStub):
     GetCurrentUser: _aio.UnaryUnaryMultiCallable[
         _user_pb2.GetCurrentUserRequest, _user_pb2.GetCurrentUserResponse
     ]  # type: ignore[assignment]
-    """The user the access token was issued to."""
+    """The user the access token was issued to.
+    Roles: admin, manager, clerk, buyer, viewer.
+    """
     ChangePassword: _aio.UnaryUnaryMultiCallable[
         _user_pb2.ChangePasswordRequest, _user_pb2.ChangePasswordResponse
     ]  # type: ignore[assignment]
     """Changes the caller's own password; every refresh token of the caller is
     revoked, so other sessions must log in again.
+    Roles: admin, manager, clerk, buyer, viewer.
     """
     CreateUser: _aio.UnaryUnaryMultiCallable[_user_pb2.CreateUserRequest, _user_pb2.CreateUserResponse]  # type: ignore[assignment]
-    """Creates a user in the caller's tenant. Admin only."""
+    """Creates a user in the caller's tenant. Admin only.
+    Roles: admin.
+    """
     GetUser: _aio.UnaryUnaryMultiCallable[_user_pb2.GetUserRequest, _user_pb2.GetUserResponse]  # type: ignore[assignment]
     """A user of the caller's tenant. Admins and managers see everyone; other
     roles see themselves.
+    Roles: admin, manager, clerk, buyer, viewer (other users than oneself: admin, manager).
     """
     ListUsers: _aio.UnaryUnaryMultiCallable[_user_pb2.ListUsersRequest, _user_pb2.ListUsersResponse]  # type: ignore[assignment]
-    """The users of the caller's tenant, ordered by email. Admins and managers."""
+    """The users of the caller's tenant, ordered by email. Admins and managers.
+    Roles: admin, manager.
+    """
     UpdateUser: _aio.UnaryUnaryMultiCallable[_user_pb2.UpdateUserRequest, _user_pb2.UpdateUserResponse]  # type: ignore[assignment]
     """Updates display name, roles or the disabled flag. Admin only. The etag
     must match the stored one when given; a stale etag is ABORTED.
+    Roles: admin.
     """
     ResetPassword: _aio.UnaryUnaryMultiCallable[
         _user_pb2.ResetPasswordRequest, _user_pb2.ResetPasswordResponse
     ]  # type: ignore[assignment]
-    """Sets a new password for another user and revokes their sessions. Admin only."""
+    """Sets a new password for another user and revokes their sessions. Admin only.
+    Roles: admin.
+    """
 
 class UserServiceServicer(metaclass=_abc_1.ABCMeta):
     """Tenants, users and roles. Every user belongs to exactly one tenant; every
@@ -109,7 +131,9 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _user_pb2.GetCurrentUserRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_user_pb2.GetCurrentUserResponse, _abc.Awaitable[_user_pb2.GetCurrentUserResponse]]:
-        """The user the access token was issued to."""
+        """The user the access token was issued to.
+        Roles: admin, manager, clerk, buyer, viewer.
+        """
 
     @_abc_1.abstractmethod
     def ChangePassword(
@@ -119,6 +143,7 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_user_pb2.ChangePasswordResponse, _abc.Awaitable[_user_pb2.ChangePasswordResponse]]:
         """Changes the caller's own password; every refresh token of the caller is
         revoked, so other sessions must log in again.
+        Roles: admin, manager, clerk, buyer, viewer.
         """
 
     @_abc_1.abstractmethod
@@ -127,7 +152,9 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _user_pb2.CreateUserRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_user_pb2.CreateUserResponse, _abc.Awaitable[_user_pb2.CreateUserResponse]]:
-        """Creates a user in the caller's tenant. Admin only."""
+        """Creates a user in the caller's tenant. Admin only.
+        Roles: admin.
+        """
 
     @_abc_1.abstractmethod
     def GetUser(
@@ -137,6 +164,7 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_user_pb2.GetUserResponse, _abc.Awaitable[_user_pb2.GetUserResponse]]:
         """A user of the caller's tenant. Admins and managers see everyone; other
         roles see themselves.
+        Roles: admin, manager, clerk, buyer, viewer (other users than oneself: admin, manager).
         """
 
     @_abc_1.abstractmethod
@@ -145,7 +173,9 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _user_pb2.ListUsersRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_user_pb2.ListUsersResponse, _abc.Awaitable[_user_pb2.ListUsersResponse]]:
-        """The users of the caller's tenant, ordered by email. Admins and managers."""
+        """The users of the caller's tenant, ordered by email. Admins and managers.
+        Roles: admin, manager.
+        """
 
     @_abc_1.abstractmethod
     def UpdateUser(
@@ -155,6 +185,7 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_user_pb2.UpdateUserResponse, _abc.Awaitable[_user_pb2.UpdateUserResponse]]:
         """Updates display name, roles or the disabled flag. Admin only. The etag
         must match the stored one when given; a stale etag is ABORTED.
+        Roles: admin.
         """
 
     @_abc_1.abstractmethod
@@ -163,7 +194,9 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _user_pb2.ResetPasswordRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_user_pb2.ResetPasswordResponse, _abc.Awaitable[_user_pb2.ResetPasswordResponse]]:
-        """Sets a new password for another user and revokes their sessions. Admin only."""
+        """Sets a new password for another user and revokes their sessions. Admin only.
+        Roles: admin.
+        """
 
 def add_UserServiceServicer_to_server(
     servicer: UserServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]
@@ -177,9 +210,13 @@ class TenantServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> TenantServiceAsyncStub: ...
     GetTenant: _grpc.UnaryUnaryMultiCallable[_user_pb2.GetTenantRequest, _user_pb2.GetTenantResponse]
-    """The caller's tenant."""
+    """The caller's tenant.
+    Roles: admin, manager, clerk, buyer, viewer.
+    """
     UpdateTenant: _grpc.UnaryUnaryMultiCallable[_user_pb2.UpdateTenantRequest, _user_pb2.UpdateTenantResponse]
-    """Updates the tenant's display name. Admin only."""
+    """Updates the tenant's display name. Admin only.
+    Roles: admin.
+    """
 
 @_typing.type_check_only
 class TenantServiceAsyncStub(TenantServiceStub):
@@ -187,9 +224,13 @@ class TenantServiceAsyncStub(TenantServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetTenant: _aio.UnaryUnaryMultiCallable[_user_pb2.GetTenantRequest, _user_pb2.GetTenantResponse]  # type: ignore[assignment]
-    """The caller's tenant."""
+    """The caller's tenant.
+    Roles: admin, manager, clerk, buyer, viewer.
+    """
     UpdateTenant: _aio.UnaryUnaryMultiCallable[_user_pb2.UpdateTenantRequest, _user_pb2.UpdateTenantResponse]  # type: ignore[assignment]
-    """Updates the tenant's display name. Admin only."""
+    """Updates the tenant's display name. Admin only.
+    Roles: admin.
+    """
 
 class TenantServiceServicer(metaclass=_abc_1.ABCMeta):
     """The caller's own tenant."""
@@ -200,7 +241,9 @@ class TenantServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _user_pb2.GetTenantRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_user_pb2.GetTenantResponse, _abc.Awaitable[_user_pb2.GetTenantResponse]]:
-        """The caller's tenant."""
+        """The caller's tenant.
+        Roles: admin, manager, clerk, buyer, viewer.
+        """
 
     @_abc_1.abstractmethod
     def UpdateTenant(
@@ -208,7 +251,9 @@ class TenantServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _user_pb2.UpdateTenantRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_user_pb2.UpdateTenantResponse, _abc.Awaitable[_user_pb2.UpdateTenantResponse]]:
-        """Updates the tenant's display name. Admin only."""
+        """Updates the tenant's display name. Admin only.
+        Roles: admin.
+        """
 
 def add_TenantServiceServicer_to_server(
     servicer: TenantServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]
@@ -226,17 +271,22 @@ class AuthServiceStub:
     Login: _grpc.UnaryUnaryMultiCallable[_user_pb2.LoginRequest, _user_pb2.LoginResponse]
     """Exchanges a tenant, email and password for an access token and a refresh
     token. Repeated failures lock the account for a growing interval.
+    Roles: none: public.
     """
     RefreshToken: _grpc.UnaryUnaryMultiCallable[_user_pb2.RefreshTokenRequest, _user_pb2.RefreshTokenResponse]
     """Exchanges a refresh token for a new pair. The presented token is spent;
     presenting a spent token again revokes its whole family (token theft).
+    Roles: none: public.
     """
     Logout: _grpc.UnaryUnaryMultiCallable[_user_pb2.LogoutRequest, _user_pb2.LogoutResponse]
     """Revokes the refresh token's family. Access tokens already issued stay
     valid until they expire, which is why they are short-lived.
+    Roles: none: public.
     """
     GetJwks: _grpc.UnaryUnaryMultiCallable[_user_pb2.GetJwksRequest, _user_pb2.GetJwksResponse]
-    """The JSON Web Key Set that verifies access tokens (RFC 7517)."""
+    """The JSON Web Key Set that verifies access tokens (RFC 7517).
+    Roles: none: public.
+    """
 
 @_typing.type_check_only
 class AuthServiceAsyncStub(AuthServiceStub):
@@ -248,17 +298,22 @@ class AuthServiceAsyncStub(AuthServiceStub):
     Login: _aio.UnaryUnaryMultiCallable[_user_pb2.LoginRequest, _user_pb2.LoginResponse]  # type: ignore[assignment]
     """Exchanges a tenant, email and password for an access token and a refresh
     token. Repeated failures lock the account for a growing interval.
+    Roles: none: public.
     """
     RefreshToken: _aio.UnaryUnaryMultiCallable[_user_pb2.RefreshTokenRequest, _user_pb2.RefreshTokenResponse]  # type: ignore[assignment]
     """Exchanges a refresh token for a new pair. The presented token is spent;
     presenting a spent token again revokes its whole family (token theft).
+    Roles: none: public.
     """
     Logout: _aio.UnaryUnaryMultiCallable[_user_pb2.LogoutRequest, _user_pb2.LogoutResponse]  # type: ignore[assignment]
     """Revokes the refresh token's family. Access tokens already issued stay
     valid until they expire, which is why they are short-lived.
+    Roles: none: public.
     """
     GetJwks: _aio.UnaryUnaryMultiCallable[_user_pb2.GetJwksRequest, _user_pb2.GetJwksResponse]  # type: ignore[assignment]
-    """The JSON Web Key Set that verifies access tokens (RFC 7517)."""
+    """The JSON Web Key Set that verifies access tokens (RFC 7517).
+    Roles: none: public.
+    """
 
 class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     """Password login, token refresh and logout, and the public keys that verify
@@ -273,6 +328,7 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_user_pb2.LoginResponse, _abc.Awaitable[_user_pb2.LoginResponse]]:
         """Exchanges a tenant, email and password for an access token and a refresh
         token. Repeated failures lock the account for a growing interval.
+        Roles: none: public.
         """
 
     @_abc_1.abstractmethod
@@ -283,6 +339,7 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_user_pb2.RefreshTokenResponse, _abc.Awaitable[_user_pb2.RefreshTokenResponse]]:
         """Exchanges a refresh token for a new pair. The presented token is spent;
         presenting a spent token again revokes its whole family (token theft).
+        Roles: none: public.
         """
 
     @_abc_1.abstractmethod
@@ -293,6 +350,7 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_user_pb2.LogoutResponse, _abc.Awaitable[_user_pb2.LogoutResponse]]:
         """Revokes the refresh token's family. Access tokens already issued stay
         valid until they expire, which is why they are short-lived.
+        Roles: none: public.
         """
 
     @_abc_1.abstractmethod
@@ -301,7 +359,9 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _user_pb2.GetJwksRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_user_pb2.GetJwksResponse, _abc.Awaitable[_user_pb2.GetJwksResponse]]:
-        """The JSON Web Key Set that verifies access tokens (RFC 7517)."""
+        """The JSON Web Key Set that verifies access tokens (RFC 7517).
+        Roles: none: public.
+        """
 
 def add_AuthServiceServicer_to_server(
     servicer: AuthServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]
