@@ -113,6 +113,19 @@ class Database:
         except DBAPIError as exc:
             _raise_translated(exc)
 
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """Every statement commits on its own: for writes done as one statement,
+        where no row lock may outlive the statement that took it."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                yield conn
+        except errors.ServiceError:
+            raise
+        except DBAPIError as exc:
+            _raise_translated(exc)
+
     async def run(self, work: Callable[[AsyncConnection], Awaitable[T]], *, attempts: int = 5) -> T:
         """Run `work` in a transaction, again from scratch after a deadlock or
         serialization failure (PostgreSQL picked this transaction to abort)."""

@@ -110,15 +110,18 @@ async def once(
     return await db.run(attempt)
 
 
-def claim_row(key: Key, digest: str, *, retention: timedelta = DEFAULT_RETENTION) -> dict[str, Any]:
-    """The row a claim inserts: for stores that claim inside a statement of their own."""
+def claim_row(
+    key: Key, digest: str, *, result: object = None, retention: timedelta = DEFAULT_RETENTION
+) -> dict[str, Any]:
+    """The row a claim inserts: for stores that claim inside a statement of
+    their own, with the result when it is known before the statement runs."""
     now = datetime.now(UTC)
     return {
         "scope": key.scope,
         "request_id": key.request_id,
         "operation": key.operation,
         "fingerprint": digest,
-        "result": None,
+        "result": None if result is None else msgspec.json.encode(result),
         "created_at": now,
         "expires_at": now + retention,
     }

@@ -204,6 +204,15 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class ReservationReceipt:
+    """What CreateReservation remembers for its request_id: the reservation as
+    created and its RESERVE movements; a replay reads those movements back."""
+
+    reservation: Reservation
+    movement_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ReservationOutcome:
     reservation: Reservation
     movements: tuple[Movement, ...]

@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kit import idempotency
@@ -901,21 +902,25 @@ async def all_levels(
 
 # --- the reservation in one statement (PostgreSQL) ----------------------------
 #
-# The hot path of the service. Claim, reservation, lines, level updates, the
-# ledger sequence and the movements are one statement, so the level row lock
-# is held from its UPDATE to the commit with only the idempotency result write
-# in between. Each data-modifying CTE reads the one before it, which fixes the
-# order PostgreSQL runs them in: claim, then levels, then (only if every line
-# was granted) the tenant's sequence row, then the movements. A line that is
-# short simply returns no row; the caller rolls back and takes the general
-# path, which reports the shortfall.
+# The hot path of the service. The idempotency claim (with its result),
+# the reservation and its lines, the level updates, the ledger sequence and
+# the movements are one statement run in autocommit: every row lock it takes
+# is released by the commit that ends the statement, never held while the
+# service waits for its event loop. Each data-modifying CTE reads the one
+# before it, which fixes the order PostgreSQL runs them in: claim, level locks
+# in (warehouse_id, sku) order, level updates, then (only if every line was
+# granted) the tenant's sequence row, then the movements. If the claim went
+# through but a line was short, the last SELECT divides by zero, so the whole
+# statement fails and leaves nothing; the caller then takes the general path,
+# which names the short lines (or replays the first result of the request).
 
 _RESERVE_SQL = """
 WITH claim AS (
     INSERT INTO idempotency_records
         (scope, request_id, operation, fingerprint, result, created_at, expires_at)
     VALUES
-        (%(scope)s, %(request_id)s, %(operation)s, %(fingerprint)s, NULL, %(claimed_at)s, %(claim_expires)s)
+        (%(scope)s, %(request_id)s, %(operation)s, %(fingerprint)s, %(result)s,
+         %(claimed_at)s, %(claim_expires)s)
     ON CONFLICT (scope, request_id) DO NOTHING
     RETURNING 1 AS claimed
 ),
@@ -923,6 +928,13 @@ wanted AS (
     SELECT * FROM unnest(
         %(line_no)s::int[], %(warehouse_id)s::varchar[], %(sku)s::varchar[], %(quantity)s::bigint[]
     ) AS w(line_no, warehouse_id, sku, quantity)
+),
+locked AS (
+    SELECT l.warehouse_id, l.sku
+    FROM stock_levels AS l JOIN wanted AS w ON l.warehouse_id = w.warehouse_id AND l.sku = w.sku, claim
+    WHERE l.tenant_id = %(tenant_id)s
+    ORDER BY l.warehouse_id, l.sku
+    FOR UPDATE OF l
 ),
 header AS (
     INSERT INTO reservations
@@ -940,8 +952,9 @@ lines AS (
 granted AS (
     UPDATE stock_levels AS l
     SET reserved = l.reserved + w.quantity, updated_at = %(now)s, version = l.version + 1
-    FROM wanted AS w, claim
+    FROM wanted AS w, locked AS k
     WHERE l.tenant_id = %(tenant_id)s AND l.warehouse_id = w.warehouse_id AND l.sku = w.sku
+      AND k.warehouse_id = w.warehouse_id AND k.sku = w.sku
       AND l.on_hand - l.reserved >= w.quantity
       AND EXISTS (
           SELECT 1 FROM warehouses AS h
@@ -968,20 +981,22 @@ written AS (
            %(movement_request_id)s, %(trace_id)s, %(now)s, %(now)s
     FROM granted AS g JOIN wanted AS w USING (line_no), sequence AS s
     RETURNING sequence
+),
+verdict AS (
+    -- Claimed and all granted: 1. Not claimed (a repeat): 0, nothing was done.
+    -- Claimed but short: a division by zero that undoes the whole statement.
+    -- The divisor is a query, not a constant, so the planner cannot fold it.
+    SELECT CASE
+        WHEN NOT EXISTS (SELECT 1 FROM claim) THEN 0
+        ELSE 1 / (SELECT CASE WHEN count(*) = %(lines)s THEN 1 ELSE 0 END FROM written)
+    END AS outcome
 )
-SELECT g.*, s.last_sequence - %(lines)s + 1 + g.line_no AS sequence,
-       (SELECT count(*) FROM written) AS written, (SELECT count(*) FROM lines) AS line_rows
-FROM granted AS g LEFT JOIN sequence AS s ON true
+SELECT v.outcome, g.*, s.last_sequence - %(lines)s + 1 + g.line_no AS sequence
+FROM verdict AS v LEFT JOIN granted AS g ON true LEFT JOIN sequence AS s ON true
 ORDER BY g.line_no
 """
 
-_LOCK_LEVELS_SQL = """
-SELECT 1 FROM stock_levels
-WHERE tenant_id = %(tenant_id)s
-  AND (warehouse_id, sku) IN (SELECT * FROM unnest(%(warehouse_id)s::varchar[], %(sku)s::varchar[]))
-ORDER BY warehouse_id, sku
-FOR UPDATE
-"""
+_DIVISION_BY_ZERO = "22012"
 
 
 async def reserve_at_once(
@@ -992,14 +1007,15 @@ async def reserve_at_once(
     who: Provenance,
     now: datetime,
 ) -> list[tuple[Movement, Level]] | None:
-    """Claim and reserve every line in one statement; None when the claim was
-    taken already or a line was short (the caller rolls back)."""
+    """Claim and reserve every line in one autocommitted statement; None when
+    nothing was done (a repeat of the request_id, or a short line)."""
     lines = reservation.lines
     params = {
         "scope": claim["scope"],
         "request_id": claim["request_id"],
         "operation": claim["operation"],
         "fingerprint": claim["fingerprint"],
+        "result": claim["result"],
         "claimed_at": claim["created_at"],
         "claim_expires": claim["expires_at"],
         "tenant_id": reservation.tenant_id,
@@ -1018,11 +1034,13 @@ async def reserve_at_once(
         "movement_request_id": who.request_id,
         "trace_id": who.trace_id,
     }
-    if len(lines) > 1:
-        # Several rows: lock them in the one global order first (see usecases/ledger.py).
-        await conn.exec_driver_sql(_LOCK_LEVELS_SQL, params)
-    rows = (await conn.exec_driver_sql(_RESERVE_SQL, params)).all()
-    if len(rows) != len(lines) or rows[0].written != len(lines):
+    try:
+        rows = (await conn.exec_driver_sql(_RESERVE_SQL, params)).all()
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) == _DIVISION_BY_ZERO:
+            return None
+        raise
+    if rows[0].outcome != 1:
         return None
     out = []
     for row in rows:
@@ -1062,3 +1080,10 @@ async def reserve_at_once(
         )
         out.append((movement, level))
     return out
+
+
+async def movements_by_id(conn: AsyncConnection, tenant_id: str, ids: Sequence[str]) -> list[Movement]:
+    """The movements with these ids, in the order of `ids`."""
+    query = select(movements).where(movements.c.tenant_id == tenant_id, movements.c.id.in_(list(ids)))
+    found = {row.id: _movement(row) for row in (await conn.execute(query)).all()}
+    return [found[i] for i in ids]

@@ -24,15 +24,12 @@ from svc_stock.domain import (
     Provenance,
     Reservation,
     ReservationOutcome,
+    ReservationReceipt,
     ReservationState,
 )
 from svc_stock.usecases.ledger import book
 
 log = logging.getLogger(__name__)
-
-
-class _TakeTheGeneralPath(Exception):
-    """The one-statement reservation did not apply; roll back and go the long way."""
 
 
 def reservation_name(reservation_id: str) -> str:
@@ -60,6 +57,7 @@ class Reservations:
         expire_at = cmd.expiry.resolve(now, domain.DEFAULT_HOLD)
         self._check(cmd, expire_at, now)
         key = idempotency.Key(who.tenant_id, origin.request_id, "CreateReservation")
+        idempotency.validate_request_id(key.request_id)
         if self.db.dialect == "postgresql":
             granted = await self._reserve_at_once(who, origin, cmd, key, expire_at)
             if granted is not None:
@@ -68,8 +66,8 @@ class Reservations:
         # which replays, or grants, or names every short line.
         attempt = self._reserve_work(who, origin, cmd, expire_at)
         try:
-            return await idempotency.once(
-                self.db, store.idempotency_records, key, cmd, ReservationOutcome, attempt
+            receipt = await idempotency.once(
+                self.db, store.idempotency_records, key, cmd, ReservationReceipt, attempt
             )
         except InsufficientStock as short:
             # Holds past their expiry still count until swept; free those on
@@ -77,9 +75,10 @@ class Reservations:
             keys = [(line.warehouse_id, line.sku) for line in cmd.lines]
             if not await self.expire_lapsed_on(who.tenant_id, keys):
                 raise short
-            return await idempotency.once(
-                self.db, store.idempotency_records, key, cmd, ReservationOutcome, attempt
+            receipt = await idempotency.once(
+                self.db, store.idempotency_records, key, cmd, ReservationReceipt, attempt
             )
+        return await self._outcome_of(who.tenant_id, receipt)
 
     async def _reserve_at_once(
         self,
@@ -89,37 +88,50 @@ class Reservations:
         key: idempotency.Key,
         expire_at: datetime,
     ) -> ReservationOutcome | None:
-        idempotency.validate_request_id(key.request_id)
-        claim = idempotency.claim_row(key, idempotency.fingerprint(cmd))
-
-        async def work(conn: AsyncConnection) -> ReservationOutcome | None:
-            now = self.now()
-            reservation = Reservation(
-                id=str(uuid.uuid4()),
-                tenant_id=who.tenant_id,
-                reference=cmd.reference.strip(),
-                lines=cmd.lines,
-                state=ReservationState.ACTIVE,
-                expire_at=expire_at,
-                created_at=now,
-                updated_at=now,
-                ended_at=None,
-                version=1,
-            )
-            movement_ids = [str(uuid.uuid4()) for _ in cmd.lines]
-            granted = await store.reserve_at_once(conn, claim, reservation, movement_ids, origin, now)
-            if granted is None:
-                raise _TakeTheGeneralPath
-            outcome = ReservationOutcome(
-                reservation, tuple(m for m, _ in granted), tuple(level for _, level in granted)
-            )
-            await idempotency.record(conn, store.idempotency_records, key, outcome)
-            return outcome
-
+        now = self.now()
+        reservation = Reservation(
+            id=str(uuid.uuid4()),
+            tenant_id=who.tenant_id,
+            reference=cmd.reference.strip(),
+            lines=cmd.lines,
+            state=ReservationState.ACTIVE,
+            expire_at=expire_at,
+            created_at=now,
+            updated_at=now,
+            ended_at=None,
+            version=1,
+        )
+        receipt = ReservationReceipt(reservation, tuple(str(uuid.uuid4()) for _ in cmd.lines))
+        claim = idempotency.claim_row(key, idempotency.fingerprint(cmd), result=receipt)
         try:
-            return await self.db.run(work)
-        except _TakeTheGeneralPath:
-            return None  # rolled back: nothing of this attempt remains
+            async with self.db.autocommit() as conn:
+                granted = await store.reserve_at_once(
+                    conn, claim, reservation, receipt.movement_ids, origin, now
+                )
+        except errors.Aborted:
+            granted = None  # chosen as a deadlock victim: the general path retries in lock order
+        if granted is None:
+            return None  # nothing of this attempt was written
+        return ReservationOutcome(
+            reservation, tuple(m for m, _ in granted), tuple(level for _, level in granted)
+        )
+
+    async def _outcome_of(self, tenant_id: str, receipt: ReservationReceipt) -> ReservationOutcome:
+        """The response to a reservation, rebuilt from what it wrote: its RESERVE
+        movements carry the level quantities right after it."""
+        async with self.db.snapshot() as conn:
+            written = await store.movements_by_id(conn, tenant_id, receipt.movement_ids)
+            current = await store.levels_by_key(conn, tenant_id, [(m.warehouse_id, m.sku) for m in written])
+        levels = tuple(
+            dataclasses.replace(
+                current.get((m.warehouse_id, m.sku)) or domain.empty_level(m.warehouse_id, m.sku),
+                on_hand=m.on_hand_after,
+                reserved=m.reserved_after,
+                last_movement_sequence=m.sequence,
+            )
+            for m in written
+        )
+        return ReservationOutcome(receipt.reservation, tuple(written), levels)
 
     def _check(self, cmd: commands.Reserve, expire_at: datetime, now: datetime) -> None:
         violations = Violations()
@@ -140,8 +152,8 @@ class Reservations:
 
     def _reserve_work(
         self, who: Principal, origin: Provenance, cmd: commands.Reserve, expire_at: datetime
-    ) -> Callable[[AsyncConnection], Awaitable[ReservationOutcome]]:
-        async def work(conn: AsyncConnection) -> ReservationOutcome:
+    ) -> Callable[[AsyncConnection], Awaitable[ReservationReceipt]]:
+        async def work(conn: AsyncConnection) -> ReservationReceipt:
             await self._warehouses_of(conn, who.tenant_id, cmd)
             now = self.now()
             reservation = Reservation(
@@ -172,7 +184,7 @@ class Reservations:
                 for line in cmd.lines
             ]
             outcome = await book(conn, who.tenant_id, changes, origin, now)
-            return ReservationOutcome(reservation, outcome.movements, outcome.levels)
+            return ReservationReceipt(reservation, tuple(m.id for m in outcome.movements))
 
         return work
 
