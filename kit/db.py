@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-from sqlalchemy import DateTime, event, text
+from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -31,6 +31,21 @@ log = logging.getLogger(__name__)
 # SQLSTATEs after which the whole transaction may be run again.
 _RETRYABLE = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 _READONLY = "stockmesh_readonly"
+
+
+def metadata() -> MetaData:
+    """A service's table metadata, with the constraint names every service
+    uses (ck_<table>_<rule>, uq_<table>_<columns>, ...), so migrations and
+    error handling can refer to a rule by its name."""
+    return MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
 
 
 def sync_url(url: str) -> URL:

@@ -93,23 +93,6 @@ def variant_status(value: int) -> VariantStatus | None:
     return PROTO_VARIANT_STATUS[value]
 
 
-def update_paths(mask_paths: list[str], allowed: set[str]) -> set[str]:
-    """The mask's paths, refused unless every one may be updated."""
-    if not mask_paths:
-        raise InvalidArgument([FieldViolation("update_mask", "list the fields to update")])
-    unknown = [p for p in mask_paths if p not in allowed]
-    if unknown:
-        raise InvalidArgument(
-            [
-                FieldViolation(
-                    "update_mask.paths", f"{p!r} cannot be updated; updatable: {', '.join(sorted(allowed))}"
-                )
-                for p in unknown
-            ]
-        )
-    return set(mask_paths)
-
-
 def variant(value: Variant) -> catalog_pb2.Variant:
     price = value.list_price
     return catalog_pb2.Variant(

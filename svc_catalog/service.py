@@ -5,7 +5,7 @@ Errors are raised, never set on the context: the call pipeline maps them.
 
 from __future__ import annotations
 
-from kit import auth
+from kit import auth, protos
 from kit.auth import Role
 from kit.rpc import Context
 from stockmesh.catalog.v1 import catalog_pb2, catalog_pb2_grpc
@@ -82,7 +82,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def UpdateProduct(
         self, request: catalog_pb2.UpdateProductRequest, context: Context
     ) -> catalog_pb2.UpdateProductResponse:
-        paths = convert.update_paths(list(request.update_mask.paths), PRODUCT_FIELDS)
+        paths = protos.update_paths(list(request.update_mask.paths), PRODUCT_FIELDS)
         given = request.product
         cmd = commands.UpdateProduct(
             product_id=convert.product_id(given.name, "product.name"),
@@ -142,7 +142,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def UpdateVariant(
         self, request: catalog_pb2.UpdateVariantRequest, context: Context
     ) -> catalog_pb2.UpdateVariantResponse:
-        paths = convert.update_paths(list(request.update_mask.paths), VARIANT_FIELDS)
+        paths = protos.update_paths(list(request.update_mask.paths), VARIANT_FIELDS)
         given = request.variant
         product_id, variant_id = convert.variant_ids(given.name, "variant.name")
         cmd = commands.UpdateVariant(

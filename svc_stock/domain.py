@@ -9,6 +9,7 @@ store as conditional updates, and in the database as named CHECK constraints.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -217,6 +218,23 @@ class ReservationOutcome:
     reservation: Reservation
     movements: tuple[Movement, ...]
     levels: tuple[Level, ...]
+
+
+def new_reservation(
+    tenant_id: str, reference: str, lines: tuple[Line, ...], expire_at: datetime, now: datetime
+) -> Reservation:
+    return Reservation(
+        id=str(uuid.uuid4()),
+        tenant_id=tenant_id,
+        reference=reference.strip(),
+        lines=lines,
+        state=ReservationState.ACTIVE,
+        expire_at=expire_at,
+        created_at=now,
+        updated_at=now,
+        ended_at=None,
+        version=1,
+    )
 
 
 def level_name(warehouse_id: str, sku: str) -> str:

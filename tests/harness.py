@@ -100,6 +100,15 @@ def channel(address: str, tls_dir: Path, service_account: str, account: str = "d
     )
 
 
+def aio_channel(service: ServiceProcess, account: str = "dev-client") -> grpc.aio.Channel:
+    """A grpc.aio mTLS channel to a service, as `account` (use with `async with`)."""
+    return grpc.aio.secure_channel(
+        service.address,
+        tls.channel_credentials(identity(service.tls_dir, account)),
+        options=[("grpc.ssl_target_name_override", service.account)],
+    )
+
+
 def run_async(coro_factory: Callable[[], Awaitable[T]]) -> T:
     """Run a coroutine to completion from any test, sync or async (own thread, own loop)."""
     box: dict[str, Any] = {}

@@ -89,18 +89,7 @@ class Reservations:
         expire_at: datetime,
     ) -> ReservationOutcome | None:
         now = self.now()
-        reservation = Reservation(
-            id=str(uuid.uuid4()),
-            tenant_id=who.tenant_id,
-            reference=cmd.reference.strip(),
-            lines=cmd.lines,
-            state=ReservationState.ACTIVE,
-            expire_at=expire_at,
-            created_at=now,
-            updated_at=now,
-            ended_at=None,
-            version=1,
-        )
+        reservation = domain.new_reservation(who.tenant_id, cmd.reference, cmd.lines, expire_at, now)
         receipt = ReservationReceipt(reservation, tuple(str(uuid.uuid4()) for _ in cmd.lines))
         claim = idempotency.claim_row(key, idempotency.fingerprint(cmd), result=receipt)
         try:
@@ -156,18 +145,7 @@ class Reservations:
         async def work(conn: AsyncConnection) -> ReservationReceipt:
             await self._warehouses_of(conn, who.tenant_id, cmd)
             now = self.now()
-            reservation = Reservation(
-                id=str(uuid.uuid4()),
-                tenant_id=who.tenant_id,
-                reference=cmd.reference.strip(),
-                lines=cmd.lines,
-                state=ReservationState.ACTIVE,
-                expire_at=expire_at,
-                created_at=now,
-                updated_at=now,
-                ended_at=None,
-                version=1,
-            )
+            reservation = domain.new_reservation(who.tenant_id, cmd.reference, cmd.lines, expire_at, now)
             # The new rows first: they contend with nobody, so the level locks
             # taken by `book` are held only for the level updates, the ledger
             # insert and the commit.

@@ -12,21 +12,17 @@ import grpc
 import pytest
 from grpc import aio
 
-from kit import status, tls
+from kit import status
 from stockmesh.stock.v1 import stock_pb2 as pb
 from stockmesh.stock.v1 import stock_pb2_grpc
+from tests import harness
 from tests.conftest import new_id
 from tests.integration.stock.conftest import World
 
 
 @pytest.fixture
 async def channel(pg_world: World) -> AsyncIterator[aio.Channel]:
-    identity = tls.load(pg_world.stock.tls_dir, "dev-client")
-    async with aio.secure_channel(
-        pg_world.stock.address,
-        tls.channel_credentials(identity),
-        options=[("grpc.ssl_target_name_override", "svc-stock")],
-    ) as ch:
+    async with harness.aio_channel(pg_world.stock) as ch:
         yield ch
 
 

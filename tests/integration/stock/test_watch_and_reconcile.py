@@ -11,21 +11,17 @@ import pytest
 import sqlalchemy
 from grpc import aio
 
-from kit import status, tls
+from kit import status
 from kit.db import sync_url
 from stockmesh.stock.v1 import stock_pb2 as pb
 from stockmesh.stock.v1 import stock_pb2_grpc
+from tests import harness
 from tests.integration.stock.conftest import World
 
 
 @pytest.fixture
 async def stub(world: World) -> AsyncIterator[stock_pb2_grpc.StockServiceStub]:
-    identity = tls.load(world.stock.tls_dir, "dev-client")
-    async with aio.secure_channel(
-        world.stock.address,
-        tls.channel_credentials(identity),
-        options=[("grpc.ssl_target_name_override", "svc-stock")],
-    ) as channel:
+    async with harness.aio_channel(world.stock) as channel:
         yield stock_pb2_grpc.StockServiceStub(channel)
 
 
