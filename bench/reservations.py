@@ -176,6 +176,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--skus", type=int, default=200)
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="svc_stock processes sharing the port (SO_REUSEPORT), as pods would",
+    )
     args = parser.parse_args()
     harness.require_postgres()
     with (
@@ -200,9 +206,19 @@ def main() -> None:
             stock_db,
             env={**quiet, "STOCKMESH_USER_ADDR": user.address, "STOCKMESH_CATALOG_ADDR": catalog.address},
         ).start()
+        # gRPC sets SO_REUSEPORT on Linux: replicas on one port share its connections.
+        replicas = [
+            harness.ServiceProcess("stock", home, tls_dir, stock_db, env=stock.env, port=stock.port).start(
+                migrate=False
+            )
+            for _ in range(args.replicas - 1)
+        ]
         try:
             token, warehouse, skus = seed(user, catalog, stock, args.skus)
-            print(f"reservations, {args.clients} concurrent clients, {args.seconds:.0f} s a run, PostgreSQL")
+            print(
+                f"reservations, {args.clients} concurrent clients, {args.seconds:.0f} s a run, PostgreSQL, "
+                f"{args.replicas} svc_stock process(es)"
+            )
             bare_hot = asyncio.run(bare_loop(stock_db, args.seconds, args.clients, 1))
             bare_many = asyncio.run(bare_loop(stock_db, args.seconds, args.clients, args.skus))
             rows = []
@@ -230,7 +246,7 @@ def main() -> None:
                 )
                 print("{:<10} {:>12} {:>8} {:>8} {:>14} {:>6} {:>6}".format(*cells))
         finally:
-            for process in (stock, catalog, user):
+            for process in (*replicas, stock, catalog, user):
                 process.stop()
 
 
