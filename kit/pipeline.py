@@ -47,16 +47,25 @@ class CallPipeline(aio.ServerInterceptor):  # type: ignore[type-arg]
         self.rules = rules
         self.verifier = verifier
         self.identity_from = identity_from
+        # The wrapped handler of each method, built on its first call: the
+        # registered handlers never change while the server runs.
+        self._wrapped: dict[str, Handler] = {}
 
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler]],
         details: grpc.HandlerCallDetails,
     ) -> Handler:
-        handler = await continuation(details)
-        if handler is None:
-            return None
         method: str = details.method
+        wrapped = self._wrapped.get(method)
+        if wrapped is None:
+            handler = await continuation(details)
+            if handler is None:
+                return None
+            wrapped = self._wrapped[method] = self._wrap(handler, method)
+        return wrapped
+
+    def _wrap(self, handler: Handler, method: str) -> Handler:
         if method.startswith(INFRASTRUCTURE):
             rule = auth.PUBLIC
         else:

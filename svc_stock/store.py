@@ -430,13 +430,12 @@ async def change_level(
     *,
     on_hand_delta: int,
     reserved_delta: int,
-    require_available: int,
     now: datetime,
     counted: bool = False,
 ) -> Level | None:
-    """Apply the deltas if `available` (after the on_hand delta, before the
-    reserved one) covers `require_available`; None if it does not (or there is
-    no level). One statement: check and change under one row lock."""
+    """Apply the deltas unless the level would then hold more reserved than
+    on hand; None if it would (or there is no level). One statement: the check
+    and the change under one row lock."""
     values: dict[str, Any] = {
         "on_hand": levels.c.on_hand + on_hand_delta,
         "reserved": levels.c.reserved + reserved_delta,
@@ -451,7 +450,7 @@ async def change_level(
             levels.c.tenant_id == tenant_id,
             levels.c.warehouse_id == warehouse_id,
             levels.c.sku == sku,
-            levels.c.on_hand + on_hand_delta - levels.c.reserved >= require_available,
+            levels.c.on_hand + on_hand_delta >= levels.c.reserved + reserved_delta,
         )
         .values(**values)
         .returning(*levels.c)
@@ -476,7 +475,6 @@ async def count_level(
         sku,
         on_hand_delta=delta,
         reserved_delta=0,
-        require_available=0,
         now=now,
         counted=True,
     )

@@ -60,7 +60,6 @@ async def book(
                 change.sku,
                 on_hand_delta=change.quantity_delta,
                 reserved_delta=change.reserved_delta,
-                require_available=max(change.reserved_delta, 0),
                 now=now,
             )
             if changed is None:

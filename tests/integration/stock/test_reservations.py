@@ -186,3 +186,16 @@ def test_a_lapsed_hold_is_free_stock_before_any_sweep(unswept_world: World) -> N
     assert (level.reserved, level.available) == (0, 6)
     assert state == pb.RESERVATION_STATE_EXPIRED
     assert world.level(other, sku).on_hand == 6
+
+
+def test_committing_a_hold_on_all_the_stock_ships_it_all(world: World) -> None:
+    warehouse, (sku,) = world.warehouse(), world.skus()
+    world.receive(warehouse, sku, 5)
+    name = world.reserve([(warehouse, sku, 5)]).reservation.name
+
+    world.reservations.CommitReservation(
+        pb.CommitReservationRequest(request_id=new_id(), name=name), metadata=world.as_role(), timeout=10
+    )
+
+    level = world.level(warehouse, sku)
+    assert (level.on_hand, level.reserved, level.available) == (0, 0, 0)
