@@ -1,0 +1,1 @@
+"""svc_procure: suppliers, supplier items, purchase orders, receiving and replenishment."""
