@@ -1,0 +1,127 @@
+"""Placing an order against svc_stock without ever holding stock for nothing.
+
+The protocol: reserve with a short lease, store the order, then extend the
+lease to the order's hold (or commit it at once, for imported sales). A
+failure before the order is stored releases the reservation; a failure after
+it removes the order again and releases; and if this process dies in between,
+the short lease lapses and svc_stock's sweeper frees the stock. Every call to
+svc_stock carries a request_id derived from the order and the step, so a retry
+replays instead of taking effect twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+
+from kit import errors, idempotency
+from kit.db import Database
+from kit.errors import FieldViolation, InvalidArgument
+from svc_order import domain, store
+from svc_order.catalog import Catalog
+from svc_order.commands import LineInput
+from svc_order.domain import Line, Order, order_name
+from svc_order.stock import Stock
+
+log = logging.getLogger(__name__)
+
+
+def step_id(order_id: str, step: str) -> str:
+    """The request_id of one step of an order at svc_stock."""
+    return f"order:{order_id}:{step}"
+
+
+async def priced(catalog: Catalog, given: Sequence[LineInput], prefix: str) -> tuple[Line, ...]:
+    """The lines with the catalog's description and prices snapshotted.
+    Unknown SKUs are INVALID_ARGUMENT naming each line."""
+    lookup = await catalog.variants([line.sku for line in given])
+    unknown = set(lookup.unknown)
+    if unknown:
+        raise InvalidArgument(
+            [
+                FieldViolation(f"{prefix}[{i}].sku", "no variant carries this SKU")
+                for i, line in enumerate(given)
+                if line.sku in unknown
+            ],
+            reason="UNKNOWN_SKU",
+        )
+    return domain.price_lines(
+        [line.sku for line in given],
+        [line.quantity for line in given],
+        [line.unit_price for line in given],
+        lookup.variants,
+        prefix,
+    )
+
+
+class Placement:
+    def __init__(
+        self,
+        db: Database,
+        stock: Stock,
+        clock: Callable[[], datetime],
+        *,
+        lease: timedelta,
+        after_reserve: Callable[[], None] = lambda: None,
+        after_store: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.db = db
+        self.stock = stock
+        self.now = clock
+        self.lease = lease
+        # Fault-injection points for tests of the failure paths; no-ops otherwise.
+        self.after_reserve = after_reserve
+        self.after_store = after_store
+
+    async def place(
+        self,
+        draft: Order,
+        save: Callable[[Order], Awaitable[str]],
+        *,
+        key: idempotency.Key | None,
+        ship_at: datetime | None = None,
+    ) -> str:
+        """Reserve, store (via `save`, which returns the stored order's id) and
+        confirm: extend to the hold, or commit at `ship_at` for a sale.
+        Returns the id of the stored order (an earlier one for a replay)."""
+        lines = [(line.sku, line.quantity) for line in draft.lines]
+        reservation_id = await self.stock.reserve(
+            step_id(draft.id, "reserve"), order_name(draft.id), draft.warehouse_id, lines, self.lease
+        )
+        self.after_reserve()
+        hold = draft.hold_expire_at if ship_at is None else self.now() + self.lease
+        reserved = dataclasses.replace(draft, reservation_id=reservation_id, hold_expire_at=hold)
+        try:
+            stored_id = await save(reserved)
+        except BaseException:
+            await self._release(draft.id, reservation_id)
+            raise
+        if stored_id != draft.id:  # a concurrent duplicate of this request stored first
+            await self._release(draft.id, reservation_id)
+            return stored_id
+        self.after_store()
+        try:
+            if ship_at is None:
+                await self.stock.extend(step_id(draft.id, "extend"), reservation_id, draft.hold_expire_at)
+            else:
+                await self.stock.commit(step_id(draft.id, "commit"), reservation_id, ship_at)
+        except errors.ServiceError:
+            await self._forget(draft, key)
+            await self._release(draft.id, reservation_id)
+            raise
+        return draft.id
+
+    async def _forget(self, draft: Order, key: idempotency.Key | None) -> None:
+        async with self.db.transaction() as conn:
+            await store.forget_order(conn, draft.tenant_id, draft.id, key)
+
+    async def _release(self, order_id: str, reservation_id: str) -> None:
+        """Compensation: best effort, since the short lease frees the stock anyway."""
+        try:
+            await self.stock.release(step_id(order_id, "release"), reservation_id)
+        except errors.ServiceError:
+            log.warning(
+                "could not release reservation %s of %s; its lease will lapse", reservation_id, order_id
+            )

@@ -1,0 +1,228 @@
+"""Sales sync: a channel's batch of sales booked as SHIPPED orders, each sale
+on its own, idempotent per (channel, external_id)."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kit import errors, idempotency
+from kit.db import Database
+from kit.errors import Violations
+from kit.identity import Principal
+from svc_order import commands, domain, store
+from svc_order.catalog import Catalog, Lookup
+from svc_order.domain import LineProblem, Order, Rejection, SaleOutcome, SaleRejected, SaleResult, Shipment
+from svc_order.usecases.orders import replayed
+from svc_order.usecases.placing import Placement, step_id
+
+_STOCK_REASONS = {
+    "INSUFFICIENT_STOCK": Rejection.INSUFFICIENT_STOCK,
+    "UNKNOWN_WAREHOUSE": Rejection.UNKNOWN_WAREHOUSE,
+    "WAREHOUSE_ARCHIVED": Rejection.WAREHOUSE_ARCHIVED,
+}
+_BATCH = 500  # SKUs per catalog lookup
+# An imported order still in these states was interrupted before SHIPPED.
+_UNFINISHED = (domain.OrderStatus.RESERVED, domain.OrderStatus.EXPIRED)
+
+
+class Sales:
+    def __init__(
+        self, db: Database, catalog: Catalog, placement: Placement, clock: Callable[[], datetime]
+    ) -> None:
+        self.db = db
+        self.catalog = catalog
+        self.placement = placement
+        self.now = clock
+
+    async def import_sales(
+        self, who: Principal, request_id: str, cmd: commands.ImportSales
+    ) -> list[SaleResult]:
+        idempotency.validate_request_id(request_id)
+        violations = Violations()
+        if cmd.channel is None:
+            violations.add("channel", "required")
+        if not cmd.sales or len(cmd.sales) > domain.MAX_SALES:
+            violations.add("sales", f"1 to {domain.MAX_SALES} sales")
+        seen: set[str] = set()
+        for i, sale in enumerate(cmd.sales):
+            if not sale.external_id.strip():
+                violations.add(f"sales[{i}].external_id", "required")
+            elif len(sale.external_id) > domain.MAX_REFERENCE:
+                violations.add(f"sales[{i}].external_id", f"at most {domain.MAX_REFERENCE} characters")
+            elif sale.external_id in seen:
+                violations.add(f"sales[{i}].external_id", "occurs twice in the batch")
+            seen.add(sale.external_id)
+        violations.raise_if_any()
+        assert cmd.channel is not None
+        key = idempotency.Key(who.tenant_id, request_id, "ImportSales")
+        previous = await replayed(self.db, key, cmd, list[SaleResult])
+        if previous is not None:
+            return previous
+        lookup = await self._variants(cmd.sales)
+        # One after another: each sale's reservation, order and shipment are
+        # its own; an unreachable svc_stock stops the batch (UNAVAILABLE), and
+        # a retry reports what this attempt booked as DUPLICATE.
+        results = [await self._one(who, cmd.channel, sale, lookup) for sale in cmd.sales]
+
+        async def keep(conn: AsyncConnection) -> list[SaleResult]:
+            return results
+
+        # A complete batch is remembered, so a repeat returns this answer.
+        return await idempotency.once(self.db, store.idempotency_records, key, cmd, list[SaleResult], keep)
+
+    async def _variants(self, sales: Sequence[commands.Sale]) -> Lookup:
+        skus = list(dict.fromkeys(line.sku for sale in sales for line in sale.lines if line.sku))
+        variants: dict[str, domain.CatalogVariant] = {}
+        unknown: list[str] = []
+        for start in range(0, len(skus), _BATCH):
+            part = await self.catalog.variants(skus[start : start + _BATCH])
+            variants.update(part.variants)
+            unknown.extend(part.unknown)
+        return Lookup(variants, tuple(unknown))
+
+    async def _one(
+        self, who: Principal, channel: domain.SalesChannel, sale: commands.Sale, lookup: Lookup
+    ) -> SaleResult:
+        async with self.db.snapshot() as conn:
+            existing = await store.order_by_external_id(conn, who.tenant_id, channel, sale.external_id)
+        if existing is not None:
+            if not (existing.imported and existing.status in _UNFINISHED):
+                return SaleResult(sale.external_id, SaleOutcome.DUPLICATE, existing.id)
+            if await self._resume(existing):
+                return SaleResult(sale.external_id, SaleOutcome.BOOKED, existing.id)
+        try:
+            draft = self._draft(who, channel, sale, lookup)
+            order_id = await self._book(draft, sale)
+        except SaleRejected as rejected:
+            return SaleResult(
+                sale.external_id,
+                SaleOutcome.REJECTED,
+                rejection=rejected.reason,
+                message=rejected.message,
+                problems=rejected.problems,
+            )
+        outcome = SaleOutcome.BOOKED if order_id == draft.id else SaleOutcome.DUPLICATE
+        return SaleResult(sale.external_id, outcome, order_id)
+
+    def _draft(
+        self, who: Principal, channel: domain.SalesChannel, sale: commands.Sale, lookup: Lookup
+    ) -> Order:
+        now = self.now()
+        violations = Violations()
+        domain.check_lines([x.sku for x in sale.lines], [x.quantity for x in sale.lines], "lines", violations)
+        if not sale.warehouse_id:
+            violations.add("warehouse", "required")
+        domain.check_length(sale.customer, domain.MAX_REFERENCE, "customer", violations)
+        if sale.sold_at is None or sale.sold_at > now:
+            violations.add("sold_time", "required, and not in the future")
+        if violations.items:
+            raise SaleRejected(
+                Rejection.INVALID_SALE, "; ".join(f"{v.field}: {v.description}" for v in violations.items)
+            )
+        assert sale.sold_at is not None
+        unknown = [
+            LineProblem(i, x.sku, Rejection.UNKNOWN_SKU, "no variant carries this SKU")
+            for i, x in enumerate(sale.lines)
+            if x.sku not in lookup.variants
+        ]
+        if unknown:
+            raise SaleRejected(Rejection.UNKNOWN_SKU, "unknown SKUs", unknown)
+        try:
+            lines = domain.price_lines(
+                [x.sku for x in sale.lines],
+                [x.quantity for x in sale.lines],
+                [x.unit_price for x in sale.lines],
+                lookup.variants,
+                "lines",
+            )
+        except errors.FailedPrecondition as refused:
+            reason = (
+                Rejection.ARCHIVED_SKU if refused.reason == "SKU_ARCHIVED" else Rejection.MIXED_CURRENCIES
+            )
+            index = {x.sku: i for i, x in enumerate(sale.lines)}
+            problems = [
+                LineProblem(index[v.subject], v.subject, reason, v.description) for v in refused.violations
+            ]
+            raise SaleRejected(reason, refused.message, problems) from refused
+        except errors.InvalidArgument as bad:
+            raise SaleRejected(Rejection.INVALID_SALE, bad.message) from bad
+        return domain.new_order(
+            str(uuid.uuid4()),
+            who,
+            channel,
+            sale.external_id,
+            sale.customer,
+            sale.warehouse_id,
+            lines,
+            sale.note,
+            sale.sold_at,
+            now,
+            now,
+            imported=True,
+        )
+
+    async def _resume(self, stored: Order) -> bool:
+        """Finishes an import interrupted after its order was stored: commits
+        the reservation (a replay if the commit had happened) and marks the
+        order SHIPPED. If the lease lapsed first, the order is removed so the
+        sale is booked afresh; returns whether it was finished."""
+        try:
+            await self.placement.stock.commit(
+                step_id(stored.id, "commit"), stored.reservation_id, stored.order_time
+            )
+        except errors.FailedPrecondition as refused:
+            if refused.reason != "RESERVATION_NOT_ACTIVE":
+                raise
+            async with self.db.transaction() as conn:
+                await store.forget_order(conn, stored.tenant_id, stored.id, None)
+            return False
+        await self._mark_shipped(stored)
+        return True
+
+    async def _mark_shipped(self, draft: Order) -> None:
+        async with self.db.transaction() as conn:
+            stored = await store.order(conn, draft.tenant_id, draft.id, lock=True)
+            assert stored is not None
+            shipment = Shipment("", "", draft.order_time)
+            await store.update_order(conn, domain.shipped(stored, shipment, self.now()), lines_changed=True)
+
+    async def _book(self, draft: Order, sale: commands.Sale) -> str:
+        async def save(order: Order) -> str:
+            async def work(conn: AsyncConnection) -> str:
+                existing = await store.order_by_external_id(
+                    conn, order.tenant_id, order.channel, order.external_id
+                )
+                if existing is not None:
+                    return existing.id
+                number = await store.next_number(conn, order.tenant_id)
+                await store.insert_order(conn, dataclasses.replace(order, number=number))
+                return order.id
+
+            return await self.db.run(work)
+
+        try:
+            order_id = await self.placement.place(draft, save, key=None, ship_at=draft.order_time)
+        except (errors.FailedPrecondition, errors.InvalidArgument) as refused:
+            reason = _STOCK_REASONS.get(refused.reason)
+            if reason is None:
+                raise
+            raise SaleRejected(reason, refused.message, self._problems(sale, reason, refused)) from refused
+        if order_id == draft.id:
+            await self._mark_shipped(draft)
+        return order_id
+
+    @staticmethod
+    def _problems(sale: commands.Sale, reason: Rejection, refused: errors.ServiceError) -> list[LineProblem]:
+        if not isinstance(refused, errors.FailedPrecondition) or reason is not Rejection.INSUFFICIENT_STOCK:
+            return []
+        index = {x.sku: i for i, x in enumerate(sale.lines)}
+        out = []
+        for v in refused.violations:
+            sku = v.subject.rsplit("/", 1)[-1]
+            out.append(LineProblem(index.get(sku, -1), sku, reason, v.description))
+        return out
