@@ -57,15 +57,27 @@ def principal() -> Principal:
     return who
 
 
+TENANT_HEADER = "x-stockmesh-tenant"
+
+
 @dataclass(frozen=True)
 class Rule:
-    """Who may call one RPC: anyone (public), any user, or users with one of `roles`."""
+    """Who may call one RPC: anyone (public), any user, or users with one of
+    `roles`; and which services (by service account) may call it without a
+    user, for system work within a tenant they name in TENANT_HEADER."""
 
     public: bool = False
     roles: frozenset[Role] | None = None
+    services: frozenset[str] = frozenset()
 
     def admit(self, who: Principal | None, method: str) -> None:
         if self.public:
+            return
+        if who is not None and who.service:
+            if who.service not in self.services:
+                raise errors.PermissionDenied(
+                    f"{method} does not take system calls from {who.service}", reason="SERVICE_NOT_ALLOWED"
+                )
             return
         if who is None:
             raise errors.Unauthenticated(
@@ -84,8 +96,27 @@ PUBLIC = Rule(public=True)
 ANY_USER = Rule()
 
 
-def roles(*allowed: Role) -> Rule:
-    return Rule(roles=frozenset(allowed))
+def roles(*allowed: Role, services: frozenset[str] = frozenset()) -> Rule:
+    return Rule(roles=frozenset(allowed), services=services)
+
+
+def service_principal(account: str, metadata: Mapping[str, str | bytes]) -> Principal:
+    """The principal of a service's system call: the tenant comes from the
+    call's metadata, trusted because the mTLS identity is that service's."""
+    tenant = metadata.get(TENANT_HEADER)
+    if not isinstance(tenant, str) or not tenant:
+        raise errors.Unauthenticated(
+            f"a call without a user token must name its tenant in {TENANT_HEADER}", reason="TENANT_MISSING"
+        )
+    return Principal(user_id="", tenant_id=tenant, roles=frozenset(), token_id="", service=account)
+
+
+def account_of(spiffe_id: str | None) -> str:
+    """The service account of a SPIFFE id (spiffe://<domain>/ns/<ns>/sa/<account>)."""
+    if not spiffe_id:
+        return ""
+    head, _, account = spiffe_id.rpartition("/sa/")
+    return account if head.startswith("spiffe://") and "/" not in account else ""
 
 
 Jwk = dict[str, Any]

@@ -41,6 +41,10 @@ def _outgoing_metadata(metadata: Any) -> aio.Metadata:
     request_id = context.request_id.get()
     if request_id and "x-request-id" not in keys:
         out.add("x-request-id", request_id)
+    tenant = context.system_tenant.get()
+    if tenant:
+        out.add(auth.TENANT_HEADER, tenant)
+        return out
     token = auth.current.get().token
     if token and "authorization" not in keys:
         out.add("authorization", f"Bearer {token}")

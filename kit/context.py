@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 request_id: ContextVar[str] = ContextVar("request_id", default="")
 method: ContextVar[str] = ContextVar("method", default="")
+# Set while a service does system work for one tenant, with no user behind it.
+system_tenant: ContextVar[str] = ContextVar("system_tenant", default="")
+
+
+@contextmanager
+def system_work(tenant_id: str) -> Iterator[None]:
+    """Outgoing calls made inside carry no user token but this service's own
+    identity (mTLS) and the tenant; the callee admits them only where its
+    rules name this service (e.g. svc_stock's ReceiveStock for svc-procure)."""
+    reset = system_tenant.set(tenant_id)
+    try:
+        yield
+    finally:
+        system_tenant.reset(reset)
 
 
 def trace_id() -> str:

@@ -177,9 +177,17 @@ class CallPipeline(aio.ServerInterceptor):  # type: ignore[type-arg]
         peer = self._peer(ctx, metadata)
         auth.current.set(auth.Caller(None, peer, None))
         token = auth.bearer(metadata) if not rule.public else None
-        principal = await self.verifier.verify(token) if token else None
+        if token:
+            principal: auth.Principal | None = await self.verifier.verify(token)
+        elif rule.services and auth.account_of(peer) in rule.services:
+            principal = auth.service_principal(auth.account_of(peer), metadata)
+        else:
+            principal = None
         rule.admit(principal, method)
         auth.current.set(auth.Caller(principal, peer, token))
+        if principal is not None and principal.service:
+            # System work stays system work downstream, in the same tenant.
+            context.system_tenant.set(principal.tenant_id)
 
     def _peer(self, ctx: Context, metadata: Mapping[str, Any]) -> str | None:
         if self.identity_from == "mesh":

@@ -32,7 +32,8 @@ RULES: dict[str, auth.Rule] = {
     f"/{CATALOG}/UnarchiveVariant": EDITORS,
     f"/{CATALOG}/LookupBarcode": READERS,
     f"/{CATALOG}/LookupSku": READERS,
-    f"/{CATALOG}/BatchGetVariants": READERS,
+    # Other services check SKUs for users, and in their system work (retries).
+    f"/{CATALOG}/BatchGetVariants": auth.Rule(services=frozenset({"svc-stock", "svc-procure", "svc-order"})),
 }
 
 PRODUCT_FIELDS = {"display_name", "description", "brand", "category"}

@@ -75,6 +75,9 @@ async def build(settings: Settings) -> Service:
     async def purge() -> None:
         await idempotency.purge_expired(db, store.idempotency_records)
 
+    async def book_returns() -> None:
+        await returns.book_pending()
+
     return Service(
         name=NAME,
         register=register,
@@ -84,6 +87,7 @@ async def build(settings: Settings) -> Service:
         verifier=remote_verifier(settings, channels),
         loops=[
             ("expire-orders", seconds(settings, "SWEEP_SECONDS", 5.0), sweep),
+            ("book-returns", seconds(settings, "BOOKING_SECONDS", 5.0), book_returns),
             ("purge-idempotency", 600.0, purge),
         ],
         on_stop=[channels.close],

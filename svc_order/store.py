@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -258,11 +259,49 @@ async def insert_return(conn: AsyncConnection, tenant_id: str, r: OrderReturn) -
 async def mark_return_booked(
     conn: AsyncConnection, tenant_id: str, return_id: str, movements: Sequence[str], at: datetime
 ) -> None:
+    """PENDING -> BOOKED; a return booked already (a concurrent attempt) stays as it is."""
     await conn.execute(
         update(returns)
-        .where(returns.c.tenant_id == tenant_id, returns.c.id == return_id)
+        .where(
+            returns.c.tenant_id == tenant_id,
+            returns.c.id == return_id,
+            returns.c.state == ReturnState.PENDING.value,
+        )
         .values(state=ReturnState.BOOKED.value, stock_movements=json.dumps(list(movements)), booked_at=at)
     )
+
+
+@dataclass(frozen=True)
+class PendingReturn:
+    """What booking a PENDING return in svc_stock needs."""
+
+    tenant_id: str
+    id: str
+    order_id: str
+    lines: tuple[tuple[str, int], ...]
+    warehouse_id: str
+    note: str
+
+
+async def pending_returns(conn: AsyncConnection, limit: int) -> list[PendingReturn]:
+    """PENDING returns of every tenant, oldest first."""
+    rows = await conn.execute(
+        select(returns)
+        .where(returns.c.state == ReturnState.PENDING.value)
+        .order_by(returns.c.returned_at)
+        .limit(limit)
+    )
+    return [
+        PendingReturn(
+            r.tenant_id,
+            r.id,
+            r.order_id,
+            tuple((sku, int(q)) for sku, q in json.loads(r.lines)),
+            r.warehouse_id,
+            r.note,
+        )
+        for r in rows
+    ]
 
 
 async def order(conn: AsyncConnection, tenant_id: str, order_id: str, *, lock: bool = False) -> Order | None:

@@ -225,8 +225,7 @@ class PurchaseOrderServicer(procure_pb2_grpc.PurchaseOrderServiceServicer):
             request.note,
             request.etag,
         )
-        token = auth.current.get().token
-        done = await self.orders.receive(auth.principal(), request.request_id, cmd, token)
+        done = await self.orders.receive(auth.principal(), request.request_id, cmd)
         return pb.ReceivePurchaseOrderResponse(
             receipt=convert.receipt(done.receipt), purchase_order=convert.order(done.order)
         )

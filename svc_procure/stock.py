@@ -47,8 +47,6 @@ class StockLedger(Protocol):
         warehouse_id: str,
         lines: Sequence[tuple[str, int]],
         reference: str,
-        token: str | None = None,
     ) -> list[str]:
-        """Books a receipt (exactly once per request_id); the movement names.
-        `token` overrides the caller's (the booking loop has none of its own)."""
+        """Books a receipt (exactly once per request_id); the movement names."""
         ...

@@ -82,7 +82,6 @@ class StockClient:
         warehouse_id: str,
         lines: Sequence[tuple[str, int]],
         reference: str,
-        token: str | None = None,
     ) -> list[str]:
         request = pb.ReceiveStockRequest(
             request_id=request_id,
@@ -90,9 +89,8 @@ class StockClient:
             lines=[pb.StockLine(sku=sku, quantity=qty) for sku, qty in lines],
             reference=reference,
         )
-        metadata = (("authorization", f"Bearer {token}"),) if token else None
         try:
-            reply = await self.levels.ReceiveStock(request, metadata=metadata)
+            reply = await self.levels.ReceiveStock(request)
         except grpc.RpcError as exc:
             raise _unavailable(exc) from exc
         return [m.name for m in reply.movements]

@@ -137,17 +137,13 @@ receipts = Table(
     Column("note", Text, nullable=False),
     Column("receiver", String(36), nullable=False),
     Column("stock_movements", Text, nullable=False),  # JSON list of names
-    # The receiver's access token, kept only while PENDING so the booking loop
-    # can call svc_stock on their behalf; cleared when BOOKED.
-    Column("booking_token", Text, nullable=True),
-    Column("booking_token_expires_at", UtcDateTime, nullable=True),
     Column("received_at", UtcDateTime, nullable=False),
     Column("booked_at", UtcDateTime, nullable=True),
     PrimaryKeyConstraint("tenant_id", "id"),
     ForeignKeyConstraint(
         ["tenant_id", "purchase_order_id"], ["purchase_orders.tenant_id", "purchase_orders.id"]
     ),
-    Index(None, "state", "booking_token_expires_at"),
+    Index(None, "state", "received_at"),
 )
 
 
@@ -349,16 +345,12 @@ async def incoming(conn: AsyncConnection, tenant_id: str, warehouse_id: str) -> 
     return [_order(row) for row in rows]
 
 
-async def insert_receipt(
-    conn: AsyncConnection, r: Receipt, token: str | None, token_expires_at: datetime | None
-) -> None:
+async def insert_receipt(conn: AsyncConnection, r: Receipt) -> None:
     values = {k: getattr(r, k) for k in _names(receipts) if hasattr(r, k)}
     values.update(
         state=r.state.value,
         lines=json.dumps([list(line) for line in r.lines]),
         stock_movements=json.dumps(list(r.stock_movements)),
-        booking_token=token,
-        booking_token_expires_at=token_expires_at,
     )
     await conn.execute(insert(receipts).values(**values))
 
@@ -376,19 +368,15 @@ async def receipt(conn: AsyncConnection, tenant_id: str, order_id: str, receipt_
     return None if row is None else _receipt(row)
 
 
-async def pending_receipts(
-    conn: AsyncConnection, now: datetime, limit: int
-) -> list[tuple[Receipt, str | None]]:
-    """PENDING receipts of every tenant whose booking token is still valid,
-    oldest first, with that token. Receipts whose token expired are left to
-    the client's retry, so they cannot crowd out the ones the loop can book."""
+async def pending_receipts(conn: AsyncConnection, limit: int) -> list[Receipt]:
+    """PENDING receipts of every tenant, oldest first."""
     rows = await conn.execute(
         select(receipts)
-        .where(receipts.c.state == ReceiptState.PENDING.value, receipts.c.booking_token_expires_at > now)
+        .where(receipts.c.state == ReceiptState.PENDING.value)
         .order_by(receipts.c.received_at)
         .limit(limit)
     )
-    return [(_receipt(row), row.booking_token) for row in rows]
+    return [_receipt(row) for row in rows]
 
 
 async def mark_booked(
@@ -406,8 +394,6 @@ async def mark_booked(
             state=ReceiptState.BOOKED.value,
             stock_movements=json.dumps(list(movements)),
             booked_at=booked_at,
-            booking_token=None,
-            booking_token_expires_at=None,
         )
     )
     return bool(result.rowcount)

@@ -35,11 +35,13 @@ RULES: dict[str, auth.Rule] = {
     f"/{STOCK}/ListStockLevels": auth.ANY_USER,
     f"/{STOCK}/ListLowStock": auth.ANY_USER,
     f"/{STOCK}/SetReorderPolicy": auth.roles(Role.MANAGER, Role.BUYER),
-    f"/{STOCK}/ReceiveStock": FLOOR,
+    # svc_procure retries bookings of purchase-order receipts in the background.
+    f"/{STOCK}/ReceiveStock": auth.roles(Role.MANAGER, Role.CLERK, services=frozenset({"svc-procure"})),
     f"/{STOCK}/AdjustStock": FLOOR,  # clerks within a limit (in the use case)
     f"/{STOCK}/RecordCycleCount": FLOOR,
     f"/{STOCK}/TransferStock": FLOOR,
-    f"/{STOCK}/ReturnStock": FLOOR,
+    # svc_order retries bookings of order returns in the background.
+    f"/{STOCK}/ReturnStock": auth.roles(Role.MANAGER, Role.CLERK, services=frozenset({"svc-order"})),
     f"/{STOCK}/GetMovement": auth.ANY_USER,
     f"/{STOCK}/ListMovements": auth.ANY_USER,
     f"/{STOCK}/SummarizeDemand": auth.ANY_USER,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -9,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kit import errors, idempotency
+from kit.context import system_work
 from kit.db import Database
 from kit.errors import FieldViolation, InvalidArgument, NotFound, Violations
 from kit.identity import Principal
@@ -22,12 +24,37 @@ from svc_order.usecases.orders import Orders
 _RETURNS = uuid.UUID("8d4c1f52-6a0e-4c8e-9a51-3f3b2a7d9e10")
 
 
+log = logging.getLogger(__name__)
+
+
 class Returns:
     def __init__(self, db: Database, stock: Stock, orders: Orders, clock: Callable[[], datetime]) -> None:
         self.db = db
         self.stock = stock
         self.orders = orders
         self.now = clock
+
+    async def book_pending(self, limit: int = 100) -> int:
+        """The booking loop's body: one more attempt at every PENDING return,
+        as this service's system work in the return's tenant (svc_stock admits
+        svc-order for ReturnStock). The request_id is the one of the first
+        attempt, so svc_stock books each return once, however often asked."""
+        async with self.db.snapshot() as conn:
+            pending = await store.pending_returns(conn, limit)
+        booked = 0
+        for p in pending:
+            try:
+                with system_work(p.tenant_id):
+                    movements = await self.stock.return_stock(
+                        f"return:{p.id}:book", return_name(p.order_id, p.id), p.warehouse_id, p.lines, p.note
+                    )
+            except errors.ServiceError as exc:
+                log.warning("return booking deferred", extra={"return": p.id, "error": str(exc)})
+                continue
+            async with self.db.transaction() as conn:
+                await store.mark_return_booked(conn, p.tenant_id, p.id, movements, self.now())
+            booked += 1
+        return booked
 
     async def return_order(
         self, who: Principal, request_id: str, cmd: commands.ReturnOrder

@@ -11,18 +11,17 @@ once, so every receipt books exactly once.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kit import errors, etag, idempotency, paging
+from kit.context import system_work
 from kit.db import Database
 from kit.errors import FailedPrecondition, NotFound, PermissionDenied, PreconditionViolation, Violations
 from kit.identity import Principal, Role
@@ -125,19 +124,6 @@ def draft(
     )
 
 
-def token_expiry(token: str | None) -> datetime | None:
-    """The `exp` of an access token the server already verified (so its
-    payload is read, not checked, here); None when there is none to read."""
-    if not token:
-        return None
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return datetime.fromtimestamp(float(claims["exp"]), UTC)
-    except (IndexError, KeyError, TypeError, ValueError):
-        return None
-
-
 class Orders:
     def __init__(
         self, db: Database, stock: StockLedger, catalog: SkuDirectory, clock: Callable[[], datetime]
@@ -231,9 +217,7 @@ class Orders:
         key = idempotency.Key(who.tenant_id, request_id, "CancelPurchaseOrder")
         return await idempotency.once(self.db, store.idempotency_records, key, cmd, PurchaseOrder, work)
 
-    async def receive(
-        self, who: Principal, request_id: str, cmd: commands.ReceivePurchaseOrder, token: str | None
-    ) -> Received:
+    async def receive(self, who: Principal, request_id: str, cmd: commands.ReceivePurchaseOrder) -> Received:
         check_new_lines(cmd.lines, "lines", "quantity")
         if not cmd.lines:
             raise errors.InvalidArgument([errors.FieldViolation("lines", "1 to 500 lines")])
@@ -272,7 +256,7 @@ class Orders:
                 received_at=now,
                 booked_at=None,
             )
-            await store.insert_receipt(conn, receipt, token, token_expiry(token))
+            await store.insert_receipt(conn, receipt)
             return Received(receipt, saved)
 
         key = idempotency.Key(who.tenant_id, request_id, "ReceivePurchaseOrder")
@@ -281,7 +265,7 @@ class Orders:
         # if still PENDING, this is one more (harmless) attempt to book it.
         receipt = await self.get_receipt(who, first.receipt.purchase_order_id, first.receipt.id)
         if receipt.state is ReceiptState.PENDING:
-            receipt = await self._book(receipt, None)
+            receipt = await self._book(receipt)
         return Received(receipt, first.order)
 
     async def get_receipt(self, who: Principal, order_id: str, receipt_id: str) -> Receipt:
@@ -292,16 +276,19 @@ class Orders:
         return found
 
     async def book_pending(self, limit: int = 100) -> int:
-        """The booking loop's body: one attempt at every PENDING receipt."""
+        """The booking loop's body: one attempt at every PENDING receipt, as
+        this service's own system work in the receipt's tenant (no user is
+        behind a retry; svc_stock admits svc-procure for ReceiveStock)."""
         async with self.db.snapshot() as conn:
-            pending = await store.pending_receipts(conn, self.now(), limit)
+            pending = await store.pending_receipts(conn, limit)
         booked = 0
-        for receipt, token in pending:
-            done = await self._book(receipt, token)
+        for receipt in pending:
+            with system_work(receipt.tenant_id):
+                done = await self._book(receipt)
             booked += done.state is ReceiptState.BOOKED
         return booked
 
-    async def _book(self, receipt: Receipt, token: str | None) -> Receipt:
+    async def _book(self, receipt: Receipt) -> Receipt:
         """Books `receipt` in svc_stock; returns it BOOKED, or still PENDING if
         svc_stock could not be reached (the loop tries again)."""
         try:
@@ -310,7 +297,6 @@ class Orders:
                 receipt.warehouse_id,
                 receipt.lines,
                 receipt_name(receipt.purchase_order_id, receipt.id),
-                token,
             )
         except errors.ServiceError as exc:
             log.warning("receipt booking deferred", extra={"receipt": receipt.id, "error": str(exc)})

@@ -117,3 +117,69 @@ async def test_an_rpc_for_users_refuses_a_call_without_a_token(channel: aio.Chan
 
     assert (refusal.code, refusal.reason) == (grpc.StatusCode.UNAUTHENTICATED, "TOKEN_MISSING")
     assert handled("NeedsAUser", "UNAUTHENTICATED") == before + 1
+
+
+async def whoami(request: struct_pb2.Struct, context: object) -> struct_pb2.Struct:
+    caller = auth.current.get()
+    who = auth.principal()
+    reply = struct_pb2.Struct()
+    reply.update(
+        {"tenant": who.tenant_id, "service": who.service, "user": who.user_id, "peer": caller.peer or ""}
+    )
+    return reply
+
+
+@pytest.fixture
+async def mesh_channel() -> AsyncIterator[aio.Channel]:
+    """A server behind a (simulated) sidecar: the caller's identity comes from XFCC."""
+    rules = {f"/{SERVICE}/Book": auth.roles(auth.Role.CLERK, services=frozenset({"svc-procure"}))}
+    pipeline = CallPipeline(rules, auth.TokenVerifier(auth.KeySet(no_keys)), identity_from="mesh")
+    server = aio.server(interceptors=[pipeline])
+    server.add_generic_rpc_handlers(
+        [grpc.method_handlers_generic_handler(SERVICE, {"Book": handler(whoami)})]
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    async with aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+        yield ch
+    await server.stop(None)
+
+
+def xfcc(account: str) -> tuple[str, str]:
+    return ("x-forwarded-client-cert", f"By=spiffe://t/ns/n/sa/svc-stock;URI=spiffe://t/ns/n/sa/{account}")
+
+
+async def book(channel: aio.Channel, metadata: list[tuple[str, str]]) -> dict[str, object]:
+    stub = channel.unary_unary(
+        f"/{SERVICE}/Book",
+        request_serializer=struct_pb2.Struct.SerializeToString,
+        response_deserializer=struct_pb2.Struct.FromString,
+    )
+    return dict((await stub(struct_pb2.Struct(), metadata=metadata, timeout=5)).items())
+
+
+async def test_a_named_service_is_admitted_for_system_work_in_the_tenant_it_names(
+    mesh_channel: aio.Channel,
+) -> None:
+    seen = await book(mesh_channel, [xfcc("svc-procure"), (auth.TENANT_HEADER, "tenant-7")])
+
+    assert seen == {
+        "tenant": "tenant-7",
+        "service": "svc-procure",
+        "user": "",
+        "peer": "spiffe://t/ns/n/sa/svc-procure",
+    }
+
+
+async def test_a_service_the_rule_does_not_name_needs_a_user_token(mesh_channel: aio.Channel) -> None:
+    with pytest.raises(aio.AioRpcError) as info:
+        await book(mesh_channel, [xfcc("svc-order"), (auth.TENANT_HEADER, "tenant-7")])
+
+    assert status.details_of(info.value).reason == "TOKEN_MISSING"
+
+
+async def test_system_work_must_name_its_tenant(mesh_channel: aio.Channel) -> None:
+    with pytest.raises(aio.AioRpcError) as info:
+        await book(mesh_channel, [xfcc("svc-procure")])
+
+    assert status.details_of(info.value).reason == "TENANT_MISSING"

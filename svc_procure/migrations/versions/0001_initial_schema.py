@@ -111,21 +111,19 @@ def upgrade() -> None:
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('receiver', sa.String(length=36), nullable=False),
     sa.Column('stock_movements', sa.Text(), nullable=False),
-    sa.Column('booking_token', sa.Text(), nullable=True),
-    sa.Column('booking_token_expires_at', kit.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('received_at', kit.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('booked_at', kit.db.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id', 'purchase_order_id'], ['purchase_orders.tenant_id', 'purchase_orders.id'], name=op.f('fk_receipts_tenant_id_purchase_orders')),
     sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_receipts'))
     )
     with op.batch_alter_table('receipts', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_receipts_state_booking_token_expires_at'), ['state', 'booking_token_expires_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_receipts_state_received_at'), ['state', 'received_at'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('receipts', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_receipts_state_booking_token_expires_at'))
+        batch_op.drop_index(batch_op.f('ix_receipts_state_received_at'))
 
     op.drop_table('receipts')
     with op.batch_alter_table('supplier_items', schema=None) as batch_op:
