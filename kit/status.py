@@ -137,3 +137,41 @@ def details_of(error: grpc.RpcError) -> StatusDetails:
             detail.Unpack(retry)
             out.retry_delay_seconds = retry.retry_delay.ToNanoseconds() / 1e9
     return out
+
+
+_RAISED_AGAIN: dict[grpc.StatusCode, type[errors.ServiceError]] = {
+    grpc.StatusCode.ABORTED: errors.Aborted,
+    grpc.StatusCode.PERMISSION_DENIED: errors.PermissionDenied,
+    grpc.StatusCode.UNAUTHENTICATED: errors.Unauthenticated,
+    grpc.StatusCode.UNAVAILABLE: errors.Unavailable,
+    grpc.StatusCode.DEADLINE_EXCEEDED: errors.Unavailable,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: errors.ResourceExhausted,
+}
+
+
+def error_of(error: grpc.RpcError) -> errors.ServiceError:
+    """A refusal received from another service as the kit error it stands
+    for, details included, so a caller of ours sees the neighbour's reason
+    (the inverse of `to_status`). Any other code (INTERNAL, UNKNOWN, ...)
+    becomes UNAVAILABLE: the neighbour failed, and nothing here changed."""
+    got = details_of(error)
+    reason = got.reason or None
+    if got.code == grpc.StatusCode.FAILED_PRECONDITION:
+        violations = [
+            errors.PreconditionViolation(v.type, v.subject, v.description)
+            for v in got.precondition_violations
+        ]
+        return errors.FailedPrecondition(got.message, violations, reason=reason, metadata=got.metadata)
+    if got.code == grpc.StatusCode.INVALID_ARGUMENT:
+        fields = [errors.FieldViolation(f, d) for f, d in got.field_violations.items()]
+        return errors.InvalidArgument(fields, message=got.message, reason=reason)
+    if got.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.ALREADY_EXISTS):
+        kind = errors.NotFound if got.code == grpc.StatusCode.NOT_FOUND else errors.AlreadyExists
+        key = got.metadata.get("name") or got.metadata.get("key", "")
+        return kind(got.metadata.get("resource_type", "resource"), key)
+    cls = _RAISED_AGAIN.get(got.code)
+    if cls is None:
+        return errors.Unavailable(
+            f"a neighbouring service failed ({got.code.name})", reason="UPSTREAM_FAILED"
+        )
+    return cls(got.message, reason=reason)

@@ -6,10 +6,9 @@ from collections.abc import Sequence
 
 import grpc
 
-from kit import errors
+from kit import errors, status
 from kit.clients import is_unavailable
 from stockmesh.catalog.v1 import catalog_pb2, catalog_pb2_grpc
-from svc_order import remote
 from svc_order.catalog import Lookup
 from svc_order.domain import CatalogVariant, Money
 
@@ -29,7 +28,7 @@ class CatalogClient:
                 raise errors.Unavailable(
                     "svc_catalog could not be reached; nothing was changed", reason="CATALOG_UNAVAILABLE"
                 ) from exc
-            raise remote.translated(exc) from exc
+            raise status.error_of(exc) from exc
         found = {
             v.sku: CatalogVariant(
                 sku=v.sku,

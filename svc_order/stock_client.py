@@ -9,12 +9,11 @@ from typing import TypeVar
 import grpc
 from google.protobuf import duration_pb2
 
-from kit import errors
+from kit import errors, status
 from kit.clients import is_unavailable
 from kit.protos import timestamp
 from stockmesh.stock.v1 import stock_pb2 as pb
 from stockmesh.stock.v1 import stock_pb2_grpc
-from svc_order import remote
 
 T = TypeVar("T")
 
@@ -28,7 +27,7 @@ async def _call(make: Callable[[], Awaitable[T]]) -> T:
                 "svc_stock could not be reached; no stock is held for this request",
                 reason="STOCK_UNAVAILABLE",
             ) from exc
-        raise remote.translated(exc) from exc
+        raise status.error_of(exc) from exc
 
 
 class StockClient:

@@ -204,3 +204,36 @@ def test_a_client_reading_an_error_without_details_gets_code_and_message_only() 
         "",
         {},
     )
+
+
+def test_a_neighbours_refusal_is_raised_again_as_the_same_kit_error() -> None:
+    short = errors.FailedPrecondition(
+        "not enough stock",
+        [
+            errors.PreconditionViolation(
+                "INSUFFICIENT_STOCK", "warehouses/w/stockLevels/A", "requested 5, available 2"
+            )
+        ],
+        reason="INSUFFICIENT_STOCK",
+    )
+
+    again = status.error_of(received(status.to_status(short)))
+
+    assert isinstance(again, errors.FailedPrecondition)
+    assert (again.reason, again.violations) == ("INSUFFICIENT_STOCK", short.violations)
+
+
+def test_a_neighbours_bad_input_keeps_its_field_violations() -> None:
+    bad = errors.InvalidArgument([errors.FieldViolation("lines[1].sku", "unknown")], reason="UNKNOWN_SKU")
+
+    again = status.error_of(received(status.to_status(bad)))
+
+    assert isinstance(again, errors.InvalidArgument)
+    assert (again.reason, again.violations) == ("UNKNOWN_SKU", bad.violations)
+
+
+def test_a_neighbours_internal_failure_reads_as_unavailable_here() -> None:
+    again = status.error_of(received(status.internal_status()))
+
+    assert isinstance(again, errors.Unavailable)
+    assert again.reason == "UPSTREAM_FAILED"
