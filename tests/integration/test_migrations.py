@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
 from kit import migrations, services
@@ -41,6 +42,17 @@ def test_migrations_match_the_store(service: str, empty_database: str) -> None:
 
 
 @pytest.mark.parametrize("service", services.available())
-def test_migrating_twice_changes_nothing(service: str, empty_database: str) -> None:
+def test_migrating_twice_leaves_the_database_at_head(service: str, empty_database: str) -> None:
     migrations.upgrade(service, empty_database)
     migrations.upgrade(service, empty_database)
+
+    head = ScriptDirectory.from_config(migrations.config(service, empty_database)).get_current_head()
+    engine = create_engine(sync_url(empty_database))
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"version_table": f"alembic_version_{service}"})
+            current = context.get_current_revision()
+    finally:
+        engine.dispose()
+
+    assert current == head is not None
