@@ -4,6 +4,7 @@ covers a call and the call it makes, and the standard gRPC metrics are served.""
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,15 +104,22 @@ def test_the_metrics_endpoint_serves_the_standard_grpc_series(
     tenant.users.GetCurrentUser(user_pb2.GetCurrentUserRequest(), metadata=tenant.bearer(), timeout=10)
     harness.refused(tenant.users.GetCurrentUser, user_pb2.GetCurrentUserRequest(), timeout=10)
 
-    with urllib.request.urlopen(
-        f"http://127.0.0.1:{user_service.metrics_port}/metrics", timeout=5
-    ) as response:
-        text = response.read().decode()
-
     labels = 'grpc_method="GetCurrentUser",grpc_service="stockmesh.user.v1.UserService",grpc_type="UNARY"'
+    refused_series = f'grpc_server_handled_total{{grpc_code="UNAUTHENTICATED",{labels}}}'
+    # A call is counted just after its status is sent: allow the server that moment.
+    deadline = time.monotonic() + 5
+    while True:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{user_service.metrics_port}/metrics", timeout=5
+        ) as response:
+            text = response.read().decode()
+        if refused_series in text or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+
     assert f"grpc_server_started_total{{{labels}}}" in text
     assert f'grpc_server_handled_total{{grpc_code="OK",{labels}}}' in text
-    assert f'grpc_server_handled_total{{grpc_code="UNAUTHENTICATED",{labels}}}' in text
+    assert refused_series in text
     assert f'grpc_server_handling_seconds_bucket{{{labels},le="0.005"}}' in text
     assert "grpc_server_handling_seconds_count" in text
 
