@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 request_id: ContextVar[str] = ContextVar("request_id", default="")
-method: ContextVar[str] = ContextVar("method", default="")
 # Set while a service does system work for one tenant, with no user behind it.
 system_tenant: ContextVar[str] = ContextVar("system_tenant", default="")
 

@@ -16,7 +16,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    func,
     insert,
     select,
     update,
@@ -386,14 +385,4 @@ async def insert_signing_key(
         insert(signing_keys).values(
             kid=kid, private_pem=private_pem, public_jwk=public_jwk, created_at=now, retired_at=None
         )
-    )
-
-
-async def count_signing_keys(conn: AsyncConnection) -> int:
-    return int(
-        (
-            await conn.execute(
-                select(func.count()).select_from(signing_keys).where(signing_keys.c.retired_at.is_(None))
-            )
-        ).scalar_one()
     )
