@@ -29,6 +29,13 @@ msg_sent = Counter(
     LABELS,
 )
 
+batch_size = Histogram(
+    "stockmesh_batch_size",
+    "Calls written together in one batch (kit.batching), by what the batch does.",
+    ("batch",),
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+)
+
 
 def serve(listen: str) -> None:
     """Expose /metrics on `listen` (host:port) from a daemon thread."""

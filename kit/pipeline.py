@@ -1,9 +1,15 @@
-"""The server side of every call, in one interceptor: request id, who is
-calling, the RPC's access rule, error mapping, metrics and the log line.
+"""The server side of every call, in one interceptor: the trace span, request
+id, who is calling, the RPC's access rule, error mapping, metrics and the log
+line.
 
 One interceptor rather than a stack of them because the steps share state
-(the start time, the final status code) and their order is fixed: identify,
-admit, run, map the outcome, record it.
+(the metadata, the start time, the final status code) and their order is
+fixed: continue the trace, identify, admit, run, map the outcome, record it.
+The server span follows OpenTelemetry's gRPC conventions (name, kind and rpc.*
+attributes, as opentelemetry-instrumentation-grpc's interceptor sets them),
+started here rather than by that interceptor: wrapping every call in a second
+interceptor, a new handler and a proxied context cost a quarter of a
+millisecond of CPU a call, as much as the rest of this pipeline.
 """
 
 from __future__ import annotations
@@ -14,15 +20,32 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, TypeAlias
 
 import grpc
 from grpc import aio
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from kit import auth, context, errors, metrics, status, tls
 from kit.rpc import Context
 
 log = logging.getLogger("kit.rpc")
+tracer = trace.get_tracer("kit.pipeline")
+
+# Codes that are the server's fault: the span is marked as an error (as
+# OpenTelemetry's gRPC conventions say); the others are the caller's.
+SERVER_FAULTS = frozenset(
+    {
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.UNIMPLEMENTED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DATA_LOSS,
+    }
+)
 
 # Infrastructure services: the kubelet, the mesh and grpcurl must reach them
 # without a user token. Workload identity (mTLS) still applies.
@@ -34,6 +57,28 @@ INFRASTRUCTURE = (
 
 Behavior = Callable[..., Any]
 Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
+
+
+class Method:
+    """What the pipeline knows of one RPC method, built on its first call."""
+
+    def __init__(self, name: str, rule: auth.Rule, grpc_type: str, *, quiet: bool) -> None:
+        service, _, short = name[1:].rpartition("/")
+        self.name = name
+        self.rule = rule
+        self.quiet = quiet
+        self.labels = {"grpc_type": grpc_type, "grpc_service": service, "grpc_method": short}
+        self.attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": short}
+        self.started = metrics.started.labels(**self.labels)
+        self.handling_seconds = metrics.handling_seconds.labels(**self.labels)
+        self.msg_sent = metrics.msg_sent.labels(**self.labels)
+        self._handled: dict[grpc.StatusCode, Any] = {}
+
+    def handled(self, code: grpc.StatusCode) -> Any:
+        counter = self._handled.get(code)
+        if counter is None:
+            counter = self._handled[code] = metrics.handled.labels(**self.labels, grpc_code=code.name)
+        return counter
 
 
 class CallPipeline(aio.ServerInterceptor):  # type: ignore[type-arg]
@@ -66,114 +111,89 @@ class CallPipeline(aio.ServerInterceptor):  # type: ignore[type-arg]
         return wrapped
 
     def _wrap(self, handler: Handler, method: str) -> Handler:
-        if method.startswith(INFRASTRUCTURE):
+        quiet = method.startswith(INFRASTRUCTURE)
+        if quiet:
             rule = auth.PUBLIC
         else:
             found = self.rules.get(method)
             if found is None:
                 raise RuntimeError(f"no access rule for {method}")  # bootstrap checks prevent this
             rule = found
-        service, _, name = method[1:].rpartition("/")
-        labels = {"grpc_service": service, "grpc_method": name}
-        quiet = method.startswith(INFRASTRUCTURE)
         kw = {
             "request_deserializer": handler.request_deserializer,
             "response_serializer": handler.response_serializer,
         }
         if handler.unary_unary:
             call = functools.partial(
-                self._unary, handler.unary_unary, method, rule, labels | {"grpc_type": "UNARY"}, quiet
+                self._unary, handler.unary_unary, Method(method, rule, "UNARY", quiet=quiet)
             )
             return grpc.unary_unary_rpc_method_handler(call, **kw)
         if handler.unary_stream:
             stream = functools.partial(
-                self._stream,
-                handler.unary_stream,
-                method,
-                rule,
-                labels | {"grpc_type": "SERVER_STREAM"},
-                quiet,
+                self._stream, handler.unary_stream, Method(method, rule, "SERVER_STREAM", quiet=quiet)
             )
             return grpc.unary_stream_rpc_method_handler(stream, **kw)
         if handler.stream_unary:
             call = functools.partial(
-                self._unary,
-                handler.stream_unary,
-                method,
-                rule,
-                labels | {"grpc_type": "CLIENT_STREAM"},
-                quiet,
+                self._unary, handler.stream_unary, Method(method, rule, "CLIENT_STREAM", quiet=quiet)
             )
             return grpc.stream_unary_rpc_method_handler(call, **kw)
         assert handler.stream_stream is not None
         stream = functools.partial(
-            self._stream, handler.stream_stream, method, rule, labels | {"grpc_type": "BIDI_STREAM"}, quiet
+            self._stream, handler.stream_stream, Method(method, rule, "BIDI_STREAM", quiet=quiet)
         )
         return grpc.stream_stream_rpc_method_handler(stream, **kw)
 
-    async def _unary(
-        self,
-        inner: Behavior,
-        method: str,
-        rule: auth.Rule,
-        labels: dict[str, str],
-        quiet: bool,
-        request: Any,
-        ctx: Context,
-    ) -> Any:
-        started = self._begin(ctx, labels)
-        code = grpc.StatusCode.OK
-        try:
-            await self._admit(ctx, method, rule)
-            return await inner(request, ctx)
-        except asyncio.CancelledError:
-            code = grpc.StatusCode.CANCELLED
-            raise
-        except Exception as exc:
-            code, sent = _outcome(ctx, exc, method)
-            if sent is None:
+    async def _unary(self, inner: Behavior, method: Method, request: Any, ctx: Context) -> Any:
+        metadata = dict(ctx.invocation_metadata() or ())
+        with _server_span(method, metadata) as span:
+            started = self._begin(metadata, method)
+            code = grpc.StatusCode.OK
+            try:
+                await self._admit(ctx, metadata, method)
+                return await inner(request, ctx)
+            except asyncio.CancelledError:
+                code = grpc.StatusCode.CANCELLED
                 raise
-            await ctx.abort(sent.code, sent.details, sent.trailing_metadata)
-        finally:
-            self._end(ctx, method, labels, started, code, quiet)
+            except Exception as exc:
+                code, sent = _outcome(ctx, exc, method.name)
+                if sent is None:
+                    raise
+                await ctx.abort(sent.code, sent.details, sent.trailing_metadata)
+            finally:
+                self._end(span, method, started, code)
 
     async def _stream(
-        self,
-        inner: Behavior,
-        method: str,
-        rule: auth.Rule,
-        labels: dict[str, str],
-        quiet: bool,
-        request: Any,
-        ctx: Context,
+        self, inner: Behavior, method: Method, request: Any, ctx: Context
     ) -> AsyncIterator[Any]:
-        started = self._begin(ctx, labels)
-        code = grpc.StatusCode.OK
-        try:
-            await self._admit(ctx, method, rule)
-            async for message in inner(request, ctx):
-                metrics.msg_sent.labels(**labels).inc()
-                yield message
-        except asyncio.CancelledError:
-            code = grpc.StatusCode.CANCELLED
-            raise
-        except Exception as exc:
-            code, sent = _outcome(ctx, exc, method)
-            if sent is None:
-                raise
-            await ctx.abort(sent.code, sent.details, sent.trailing_metadata)
-        finally:
-            self._end(ctx, method, labels, started, code, quiet)
-
-    def _begin(self, ctx: Context, labels: dict[str, str]) -> float:
         metadata = dict(ctx.invocation_metadata() or ())
+        with _server_span(method, metadata) as span:
+            started = self._begin(metadata, method)
+            code = grpc.StatusCode.OK
+            try:
+                await self._admit(ctx, metadata, method)
+                async for message in inner(request, ctx):
+                    method.msg_sent.inc()
+                    yield message
+            except asyncio.CancelledError:
+                code = grpc.StatusCode.CANCELLED
+                raise
+            except Exception as exc:
+                code, sent = _outcome(ctx, exc, method.name)
+                if sent is None:
+                    raise
+                await ctx.abort(sent.code, sent.details, sent.trailing_metadata)
+            finally:
+                self._end(span, method, started, code)
+
+    def _begin(self, metadata: Mapping[str, Any], method: Method) -> float:
         incoming = metadata.get("x-request-id")
         context.request_id.set(incoming if isinstance(incoming, str) and incoming else uuid.uuid4().hex)
-        metrics.started.labels(**labels).inc()
+        method.started.inc()
         return time.perf_counter()
 
-    async def _admit(self, ctx: Context, method: str, rule: auth.Rule) -> None:
-        metadata = dict(ctx.invocation_metadata() or ())
+    async def _admit(self, ctx: Context, metadata: Mapping[str, Any], method: Method) -> None:
+        rule = method.rule
         peer = self._peer(ctx, metadata)
         auth.current.set(auth.Caller(None, peer, None))
         token = auth.bearer(metadata) if not rule.public else None
@@ -183,7 +203,7 @@ class CallPipeline(aio.ServerInterceptor):  # type: ignore[type-arg]
             principal = auth.service_principal(auth.account_of(peer), metadata)
         else:
             principal = None
-        rule.admit(principal, method)
+        rule.admit(principal, method.name)
         auth.current.set(auth.Caller(principal, peer, token))
         if principal is not None and principal.service:
             # System work stays system work downstream, in the same tenant.
@@ -196,25 +216,20 @@ class CallPipeline(aio.ServerInterceptor):  # type: ignore[type-arg]
         pem = list(ctx.auth_context().get("x509_pem_cert", ()))
         return _spiffe_of(pem[0]) if pem else None
 
-    def _end(
-        self,
-        ctx: Context,
-        method: str,
-        labels: dict[str, str],
-        started: float,
-        code: grpc.StatusCode,
-        quiet: bool,
-    ) -> None:
+    def _end(self, span: trace.Span, method: Method, started: float, code: grpc.StatusCode) -> None:
         elapsed = time.perf_counter() - started
-        metrics.handled.labels(**labels, grpc_code=code.name).inc()
-        metrics.handling_seconds.labels(**labels).observe(elapsed)
+        method.handled(code).inc()
+        method.handling_seconds.observe(elapsed)
+        span.set_attribute("rpc.grpc.status_code", code.value[0])
+        if code in SERVER_FAULTS:
+            span.set_status(Status(StatusCode.ERROR, code.name))
         caller = auth.current.get()
         who = caller.principal
         log.log(
-            logging.DEBUG if quiet else logging.INFO,
+            logging.DEBUG if method.quiet else logging.INFO,
             "rpc",
             extra={
-                "method": method,
+                "method": method.name,
                 "code": code.name,
                 "duration_ms": round(elapsed * 1000, 3),
                 "peer": caller.peer,
@@ -222,6 +237,18 @@ class CallPipeline(aio.ServerInterceptor):  # type: ignore[type-arg]
                 "user_id": who.user_id if who else None,
             },
         )
+
+
+def _server_span(method: Method, metadata: Mapping[str, Any]) -> AbstractContextManager[trace.Span]:
+    """The call's span, the child of the caller's (W3C traceparent) if any."""
+    return tracer.start_as_current_span(
+        method.name,
+        context=propagate.extract(metadata),
+        kind=SpanKind.SERVER,
+        attributes=method.attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    )
 
 
 def _outcome(ctx: Context, exc: Exception, method: str) -> tuple[grpc.StatusCode, grpc.Status | None]:

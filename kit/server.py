@@ -19,7 +19,6 @@ from grpc import aio
 from grpc_health.v1 import _async as health_aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
 from kit import auth, logs, metrics, tls, tracing
 from kit.db import Database, redacted
@@ -99,7 +98,7 @@ async def serve(service: Service, settings: Settings, *, ready: Callable[[int], 
     check_rules(service)
     tracing.configure(settings)
     pipeline = CallPipeline(service.rules, service.verifier, identity_from=settings.tls_mode)
-    server = aio.server(interceptors=[aio_server_interceptor(), pipeline])  # type: ignore[no-untyped-call]
+    server = aio.server(interceptors=[pipeline])
     service.register(server)
     checker = Health(service.service_names)
     health_pb2_grpc.add_HealthServicer_to_server(checker.servicer, server)

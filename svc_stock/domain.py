@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -235,6 +235,48 @@ def new_reservation(
         ended_at=None,
         version=1,
     )
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A reservation of a batch granted in full: the levels right after it, in
+    the order of its lines, and where its movements start among the batch's."""
+
+    index: int
+    levels: tuple[Level, ...]
+    first_movement: int
+
+
+def grant_in_order(
+    levels: Mapping[tuple[str, str], Level], requests: Sequence[Sequence[Line]], now: datetime
+) -> tuple[list[Grant], dict[tuple[str, str], Level]]:
+    """Reservations granted whole or not at all, in arrival order, from the
+    levels as locked; one that cannot be granted in full takes nothing, and
+    the ones after it may still be. A line whose level is not in `levels`
+    (no stock ever, or its warehouse not active) is not granted.
+
+    Returns the grants and the levels after all of them."""
+    current = dict(levels)
+    grants: list[Grant] = []
+    movements = 0
+    for index, lines in enumerate(requests):
+        if not all(
+            (line.warehouse_id, line.sku) in current
+            and current[(line.warehouse_id, line.sku)].available >= line.quantity
+            for line in lines
+        ):
+            continue
+        after = []
+        for line in lines:
+            key = (line.warehouse_id, line.sku)
+            level = current[key]
+            current[key] = replace(
+                level, reserved=level.reserved + line.quantity, version=level.version + 1, updated_at=now
+            )
+            after.append(current[key])
+        grants.append(Grant(index, tuple(after), movements))
+        movements += len(lines)
+    return grants, current
 
 
 def level_name(warehouse_id: str, sku: str) -> str:

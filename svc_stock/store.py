@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -33,7 +34,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kit import db, idempotency
@@ -45,7 +45,6 @@ from svc_stock.domain import (
     Line,
     Movement,
     MovementType,
-    Provenance,
     Reservation,
     ReservationState,
     Warehouse,
@@ -160,8 +159,10 @@ reservation_lines = Table(
     Column("warehouse_id", String(36), nullable=False),
     Column("sku", String(64), nullable=False),
     Column("quantity", BigInteger, nullable=False),
+    # No foreign key to `reservations`: lines are written only in the
+    # statement or transaction that writes their reservation, and the check
+    # would run once per line on the hot path (migration 0002 says more).
     PrimaryKeyConstraint("tenant_id", "reservation_id", "line_no"),
-    ForeignKeyConstraint(["tenant_id", "reservation_id"], ["reservations.tenant_id", "reservations.id"]),
     UniqueConstraint("tenant_id", "reservation_id", "warehouse_id", "sku"),
     CheckConstraint("quantity > 0", name="quantity_positive"),
     Index(None, "tenant_id", "warehouse_id", "sku"),
@@ -889,73 +890,112 @@ async def all_levels(
     ]
 
 
-# --- the reservation in one statement (PostgreSQL) ----------------------------
+# --- reservations in batches (PostgreSQL) ------------------------------------
 #
-# The hot path of the service. The idempotency claim (with its result),
-# the reservation and its lines, the level updates, the ledger sequence and
-# the movements are one statement run in autocommit: every row lock it takes
-# is released by the commit that ends the statement, never held while the
-# service waits for its event loop. Each data-modifying CTE reads the one
-# before it, which fixes the order PostgreSQL runs them in: claim, level locks
-# in (warehouse_id, sku) order, level updates, then (only if every line was
-# granted) the tenant's sequence row, then the movements. If the claim went
-# through but a line was short, the last SELECT divides by zero, so the whole
-# statement fails and leaves nothing; the caller then takes the general path,
-# which names the short lines (or replays the first result of the request).
+# The hot path of the service. Concurrent reservations of a tenant are written
+# together (kit.batching), in one transaction of two statements: the first
+# claims their request ids and locks their levels, the use case decides which
+# reservations are granted, the second writes them all. The lock order is
+# every writer's: claims (sorted), levels in (warehouse_id, sku) order, the
+# tenant's sequence row last. A hot level is locked and committed once per
+# batch instead of once per reservation.
 
-_RESERVE_SQL = """
+# Rows travel as one JSON parameter per table: encoding a batch is then one
+# msgspec call instead of a driver-side adaptation of every value.
+
+_CLAIM_AND_LOCK_SQL = """
 WITH claim AS (
     INSERT INTO idempotency_records
         (scope, request_id, operation, fingerprint, result, created_at, expires_at)
-    VALUES
-        (%(scope)s, %(request_id)s, %(operation)s, %(fingerprint)s, %(result)s,
-         %(claimed_at)s, %(claim_expires)s)
+    SELECT c.scope, c.request_id, c.operation, c.fingerprint, convert_to(c.result::text, 'UTF8'),
+           c.created_at, c.expires_at
+    FROM json_to_recordset(%(claims)s::json) AS c(
+        scope varchar, request_id varchar, operation varchar, fingerprint varchar, result json,
+        created_at timestamptz, expires_at timestamptz
+    )
     ON CONFLICT (scope, request_id) DO NOTHING
-    RETURNING 1 AS claimed
-),
-wanted AS (
-    SELECT * FROM unnest(
-        %(line_no)s::int[], %(warehouse_id)s::varchar[], %(sku)s::varchar[], %(quantity)s::bigint[]
-    ) AS w(line_no, warehouse_id, sku, quantity)
+    RETURNING request_id
 ),
 locked AS (
-    SELECT l.warehouse_id, l.sku
-    FROM stock_levels AS l JOIN wanted AS w ON l.warehouse_id = w.warehouse_id AND l.sku = w.sku, claim
-    WHERE l.tenant_id = %(tenant_id)s
+    -- Reads the whole claim first (count, not EXISTS): every claim is taken
+    -- before the first level lock.
+    SELECT l.warehouse_id, l.sku, l.on_hand, l.reserved, l.reorder_point, l.reorder_quantity,
+           l.last_count_at, l.updated_at, l.version
+    FROM stock_levels AS l
+    JOIN json_to_recordset(%(levels)s::json) AS w(warehouse_id varchar, sku varchar)
+        ON l.warehouse_id = w.warehouse_id AND l.sku = w.sku
+    JOIN warehouses AS h ON h.tenant_id = l.tenant_id AND h.id = l.warehouse_id AND h.status = 'active'
+    WHERE l.tenant_id = %(tenant_id)s AND (SELECT count(*) FROM claim) > 0
     ORDER BY l.warehouse_id, l.sku
     FOR UPDATE OF l
-),
-header AS (
+)
+SELECT request_id, NULL AS warehouse_id, NULL AS sku, NULL::bigint AS on_hand, NULL::bigint AS reserved,
+       NULL::bigint AS reorder_point, NULL::bigint AS reorder_quantity, NULL::timestamptz AS last_count_at,
+       NULL::timestamptz AS updated_at, NULL::int AS version
+FROM claim
+UNION ALL
+SELECT NULL, * FROM locked
+"""
+
+
+async def claim_and_lock(
+    conn: AsyncConnection, tenant_id: str, claims: Sequence[dict[str, Any]], keys: Sequence[tuple[str, str]]
+) -> tuple[set[str], dict[tuple[str, str], Level]]:
+    """Claim these request ids (rows as `idempotency.claim_row` makes them)
+    and lock the levels at `keys` that can be reserved (their warehouse is
+    active). Returns the request ids claimed now (the others took effect
+    before) and the locked levels."""
+    ordered = sorted(claims, key=lambda c: (c["scope"], c["request_id"]))
+    params = {
+        "tenant_id": tenant_id,
+        "claims": _json([{**c, "result": msgspec.Raw(c["result"])} for c in ordered]),
+        "levels": _json([{"warehouse_id": w, "sku": sku} for w, sku in sorted(set(keys))]),
+    }
+    claimed: set[str] = set()
+    locked: dict[tuple[str, str], Level] = {}
+    for row in (await conn.exec_driver_sql(_CLAIM_AND_LOCK_SQL, params)).all():
+        if row.request_id is not None:
+            claimed.add(row.request_id)
+        else:
+            locked[(row.warehouse_id, row.sku)] = _level(row, 0)
+    return claimed, locked
+
+
+# Refused in a batch: the claim goes, so a retry is decided afresh. A join,
+# not "= ANY", so that each id is one primary-key probe whatever the plan.
+_UNCLAIM_SQL = """
+DELETE FROM idempotency_records AS i
+USING json_array_elements_text(%(refused)s::json) AS u(request_id)
+WHERE i.scope = %(tenant_id)s AND i.request_id = u.request_id
+"""
+
+_WRITE_RESERVATIONS_SQL = """
+WITH header AS (
     INSERT INTO reservations
         (tenant_id, id, reference, state, expire_at, created_at, updated_at, ended_at, version)
-    SELECT
-        %(tenant_id)s, %(reservation_id)s, %(reference)s, 'active', %(expire_at)s, %(now)s, %(now)s, NULL, 1
-    FROM claim
-    RETURNING id
+    SELECT %(tenant_id)s, r.id, r.reference, 'active', r.expire_at, r.created_at, r.created_at, NULL, 1
+    FROM json_to_recordset(%(reservations)s::json)
+        AS r(id varchar, reference varchar, expire_at timestamptz, created_at timestamptz)
 ),
 lines AS (
     INSERT INTO reservation_lines (tenant_id, reservation_id, line_no, warehouse_id, sku, quantity)
-    SELECT %(tenant_id)s, header.id, w.line_no, w.warehouse_id, w.sku, w.quantity FROM header, wanted w
-    RETURNING line_no
+    SELECT %(tenant_id)s, n.reservation_id, n.line_no, n.warehouse_id, n.sku, n.quantity
+    FROM json_to_recordset(%(lines)s::json)
+        AS n(reservation_id varchar, line_no int, warehouse_id varchar, sku varchar, quantity bigint)
 ),
-granted AS (
+changed AS (
     UPDATE stock_levels AS l
-    SET reserved = l.reserved + w.quantity, updated_at = %(now)s, version = l.version + 1
-    FROM wanted AS w, locked AS k
-    WHERE l.tenant_id = %(tenant_id)s AND l.warehouse_id = w.warehouse_id AND l.sku = w.sku
-      AND k.warehouse_id = w.warehouse_id AND k.sku = w.sku
-      AND l.on_hand - l.reserved >= w.quantity
-      AND EXISTS (
-          SELECT 1 FROM warehouses AS h
-          WHERE h.tenant_id = l.tenant_id AND h.id = l.warehouse_id AND h.status = 'active'
-      )
-    RETURNING w.line_no, l.warehouse_id, l.sku, l.on_hand, l.reserved, l.reorder_point, l.reorder_quantity,
-              l.last_count_at, l.updated_at, l.version
+    SET reserved = l.reserved + d.reserved, version = l.version + d.versions, updated_at = %(now)s
+    FROM json_to_recordset(%(levels)s::json)
+        AS d(warehouse_id varchar, sku varchar, reserved bigint, versions int)
+    WHERE l.tenant_id = %(tenant_id)s AND l.warehouse_id = d.warehouse_id AND l.sku = d.sku
+    RETURNING 1
 ),
 sequence AS (
+    -- After the level updates (it reads them): the sequence row is locked last.
     INSERT INTO ledger_sequences (tenant_id, last_sequence)
-    SELECT %(tenant_id)s, %(lines)s FROM (SELECT count(*) AS n FROM granted) AS g WHERE g.n = %(lines)s
-    ON CONFLICT (tenant_id) DO UPDATE SET last_sequence = ledger_sequences.last_sequence + %(lines)s
+    SELECT %(tenant_id)s, %(count)s FROM (SELECT count(*) AS n FROM changed) AS c
+    ON CONFLICT (tenant_id) DO UPDATE SET last_sequence = ledger_sequences.last_sequence + %(count)s
     RETURNING last_sequence
 ),
 written AS (
@@ -964,111 +1004,95 @@ written AS (
         reserved_after, reason, note, reference, reservation_id, counterpart_warehouse_id, user_id, caller,
         request_id, trace_id, effective_at, created_at
     )
-    SELECT %(tenant_id)s, (%(movement_id)s::varchar[])[g.line_no + 1],
-           s.last_sequence - %(lines)s + 1 + g.line_no, 'reserve', g.warehouse_id, g.sku, 0, w.quantity,
-           g.on_hand, g.reserved, NULL, '', %(reference)s, %(reservation_id)s, '', %(user_id)s, %(caller)s,
-           %(movement_request_id)s, %(trace_id)s, %(now)s, %(now)s
-    FROM granted AS g JOIN wanted AS w USING (line_no), sequence AS s
-    RETURNING sequence
-),
-verdict AS (
-    -- Claimed and all granted: 1. Not claimed (a repeat): 0, nothing was done.
-    -- Claimed but short: a division by zero that undoes the whole statement.
-    -- The divisor is a query, not a constant, so the planner cannot fold it.
-    SELECT CASE
-        WHEN NOT EXISTS (SELECT 1 FROM claim) THEN 0
-        ELSE 1 / (SELECT CASE WHEN count(*) = %(lines)s THEN 1 ELSE 0 END FROM written)
-    END AS outcome
+    SELECT %(tenant_id)s, m.id, s.last_sequence - %(count)s + 1 + m.position, 'reserve', m.warehouse_id,
+           m.sku, 0, m.quantity, m.on_hand_after, m.reserved_after, NULL, '', m.reference, m.reservation_id,
+           '', m.user_id, m.caller, m.request_id, m.trace_id, %(now)s, %(now)s
+    FROM json_to_recordset(%(movements)s::json) AS m(
+        id varchar, position bigint, warehouse_id varchar, sku varchar, quantity bigint,
+        on_hand_after bigint, reserved_after bigint, reference varchar, reservation_id varchar,
+        user_id varchar, caller varchar, request_id varchar, trace_id varchar
+    ),
+    sequence AS s
 )
-SELECT v.outcome, g.*, s.last_sequence - %(lines)s + 1 + g.line_no AS sequence
-FROM verdict AS v LEFT JOIN granted AS g ON true LEFT JOIN sequence AS s ON true
-ORDER BY g.line_no
+SELECT s.last_sequence - %(count)s + 1 AS first_sequence, (SELECT count(*) FROM changed) AS changed
+FROM sequence AS s
 """
 
-_DIVISION_BY_ZERO = "22012"
 
-
-async def reserve_at_once(
+async def write_reservations(
     conn: AsyncConnection,
-    claim: dict[str, Any],
-    reservation: Reservation,
-    movement_ids: Sequence[str],
-    who: Provenance,
+    tenant_id: str,
+    granted: Sequence[tuple[Reservation, Sequence[Movement]]],
+    levels_after: Sequence[tuple[Level, int, int]],
+    refused: Sequence[str],
     now: datetime,
-) -> list[tuple[Movement, Level]] | None:
-    """Claim and reserve every line in one autocommitted statement; None when
-    nothing was done (a repeat of the request_id, or a short line)."""
-    lines = reservation.lines
+) -> int:
+    """Write granted reservations, their lines and RESERVE movements, apply
+    each level's net change (`levels_after`: level, reserved delta, version
+    delta) and drop the claims of `refused` request ids. The movements'
+    sequences are numbered in the given order from the first sequence, which
+    is returned; the movements' own `sequence` is not read."""
+    moved = [m for _, ms in granted for m in ms]
     params = {
-        "scope": claim["scope"],
-        "request_id": claim["request_id"],
-        "operation": claim["operation"],
-        "fingerprint": claim["fingerprint"],
-        "result": claim["result"],
-        "claimed_at": claim["created_at"],
-        "claim_expires": claim["expires_at"],
-        "tenant_id": reservation.tenant_id,
-        "reservation_id": reservation.id,
-        "reference": reservation.reference,
-        "expire_at": reservation.expire_at,
+        "tenant_id": tenant_id,
         "now": now,
-        "lines": len(lines),
-        "line_no": list(range(len(lines))),
-        "warehouse_id": [line.warehouse_id for line in lines],
-        "sku": [line.sku for line in lines],
-        "quantity": [line.quantity for line in lines],
-        "movement_id": list(movement_ids),
-        "user_id": who.user_id,
-        "caller": who.caller,
-        "movement_request_id": who.request_id,
-        "trace_id": who.trace_id,
+        "count": len(moved),
+        "reservations": _json(
+            [
+                {"id": r.id, "reference": r.reference, "expire_at": r.expire_at, "created_at": r.created_at}
+                for r, _ in granted
+            ]
+        ),
+        "lines": _json(
+            [
+                {
+                    "reservation_id": r.id,
+                    "line_no": n,
+                    "warehouse_id": line.warehouse_id,
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                }
+                for r, _ in granted
+                for n, line in enumerate(r.lines)
+            ]
+        ),
+        "levels": _json(
+            [
+                {"warehouse_id": lv.warehouse_id, "sku": lv.sku, "reserved": reserved, "versions": versions}
+                for lv, reserved, versions in levels_after
+            ]
+        ),
+        "movements": _json(
+            [
+                {
+                    "id": m.id,
+                    "position": position,
+                    "warehouse_id": m.warehouse_id,
+                    "sku": m.sku,
+                    "quantity": m.reserved_delta,
+                    "on_hand_after": m.on_hand_after,
+                    "reserved_after": m.reserved_after,
+                    "reference": m.reference,
+                    "reservation_id": m.reservation_id,
+                    "user_id": m.user_id,
+                    "caller": m.caller,
+                    "request_id": m.request_id,
+                    "trace_id": m.trace_id,
+                }
+                for position, m in enumerate(moved)
+            ]
+        ),
     }
-    try:
-        rows = (await conn.exec_driver_sql(_RESERVE_SQL, params)).all()
-    except DBAPIError as exc:
-        if getattr(exc.orig, "sqlstate", None) == _DIVISION_BY_ZERO:
-            return None
-        raise
-    if rows[0].outcome != 1:
-        return None
-    out = []
-    for row in rows:
-        level = Level(
-            warehouse_id=row.warehouse_id,
-            sku=row.sku,
-            on_hand=int(row.on_hand),
-            reserved=int(row.reserved),
-            reorder_point=int(row.reorder_point),
-            reorder_quantity=int(row.reorder_quantity),
-            updated_at=row.updated_at,
-            version=row.version,
-            last_movement_sequence=int(row.sequence),
-            last_count_at=row.last_count_at,
-        )
-        movement = Movement(
-            id=movement_ids[row.line_no],
-            sequence=int(row.sequence),
-            type=MovementType.RESERVE,
-            warehouse_id=row.warehouse_id,
-            sku=row.sku,
-            quantity_delta=0,
-            reserved_delta=lines[row.line_no].quantity,
-            on_hand_after=level.on_hand,
-            reserved_after=level.reserved,
-            reason=None,
-            note="",
-            reference=reservation.reference,
-            reservation_id=reservation.id,
-            counterpart_warehouse_id="",
-            user_id=who.user_id,
-            caller=who.caller,
-            request_id=who.request_id,
-            trace_id=who.trace_id,
-            effective_at=now,
-            created_at=now,
-        )
-        out.append((movement, level))
-    return out
+    if refused:  # rare on the hot path: a statement of its own only then
+        await conn.exec_driver_sql(_UNCLAIM_SQL, {"tenant_id": tenant_id, "refused": _json(list(refused))})
+    row = (await conn.exec_driver_sql(_WRITE_RESERVATIONS_SQL, params)).one()
+    if row.changed != len(levels_after):  # pragma: no cover - the levels were locked by claim_and_lock
+        raise RuntimeError(f"{row.changed} of {len(levels_after)} levels changed")
+    return int(row.first_sequence)
+
+
+def _json(rows: object) -> str:
+    return msgspec.json.encode(rows).decode()
 
 
 async def movements_by_id(conn: AsyncConnection, tenant_id: str, ids: Sequence[str]) -> list[Movement]:

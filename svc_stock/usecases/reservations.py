@@ -9,10 +9,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kit import errors, etag, idempotency, paging
+from kit.batching import Coalescer
 from kit.db import Database
 from kit.errors import InvalidArgument, NotFound, Violations
 from kit.identity import Principal
@@ -20,6 +22,7 @@ from svc_stock import commands, domain, store
 from svc_stock.domain import (
     Change,
     InsufficientStock,
+    Movement,
     MovementType,
     Provenance,
     Reservation,
@@ -31,6 +34,10 @@ from svc_stock.usecases.ledger import book
 
 log = logging.getLogger(__name__)
 
+# Reservations written together at most: a batch holds its level locks for
+# two statements, which grow with it.
+MAX_BATCH = 64
+
 
 def reservation_name(reservation_id: str) -> str:
     return f"reservations/{reservation_id}"
@@ -41,16 +48,48 @@ def reservation_etag(r: Reservation) -> str:
 
 
 @dataclass(frozen=True)
+class _Pending:
+    """A reservation waiting for its batch: what it will write if granted."""
+
+    receipt: ReservationReceipt
+    origin: Provenance
+    claim: dict[str, Any]
+
+
+class _NothingGranted(Exception):
+    """Rolls back a batch that granted nothing, with its claims."""
+
+
+def _numbered(outcome: ReservationOutcome, first: int) -> ReservationOutcome:
+    movements = tuple(dataclasses.replace(m, sequence=first + j) for j, m in enumerate(outcome.movements))
+    levels = tuple(
+        dataclasses.replace(level, last_movement_sequence=m.sequence)
+        for level, m in zip(outcome.levels, movements, strict=True)
+    )
+    return ReservationOutcome(outcome.reservation, movements, levels)
+
+
+@dataclass(frozen=True)
 class Page:
     reservations: list[Reservation]
     next_page_token: str
 
 
 class Reservations:
-    def __init__(self, db: Database, clock: Callable[[], datetime], *, system: Provenance) -> None:
+    def __init__(
+        self, db: Database, clock: Callable[[], datetime], *, system: Provenance, max_batch: int = MAX_BATCH
+    ) -> None:
         self.db = db
         self.now = clock
         self.system = system  # provenance of the sweeper's EXPIRE movements
+        # PostgreSQL: concurrent reservations of a tenant are granted in
+        # batches (one lock and commit of a hot level per batch). SQLite
+        # has one writer at a time anyway.
+        self._batches: Coalescer[_Pending, ReservationOutcome | None] | None = (
+            Coalescer("reservations", self._reserve_batch, max_batch=max_batch)
+            if db.dialect == "postgresql"
+            else None
+        )
 
     async def reserve(self, who: Principal, origin: Provenance, cmd: commands.Reserve) -> ReservationOutcome:
         now = self.now()
@@ -58,8 +97,11 @@ class Reservations:
         self._check(cmd, expire_at, now)
         key = idempotency.Key(who.tenant_id, origin.request_id, "CreateReservation")
         idempotency.validate_request_id(key.request_id)
-        if self.db.dialect == "postgresql":
-            granted = await self._reserve_at_once(who, origin, cmd, key, expire_at)
+        if self._batches is not None:
+            reservation = domain.new_reservation(who.tenant_id, cmd.reference, cmd.lines, expire_at, now)
+            receipt = ReservationReceipt(reservation, tuple(str(uuid.uuid4()) for _ in cmd.lines))
+            claim = idempotency.claim_row(key, idempotency.fingerprint(cmd), result=receipt)
+            granted = await self._batches.submit(who.tenant_id, _Pending(receipt, origin, claim))
             if granted is not None:
                 return granted
         # SQLite, a repeated request_id, or a short line: the general path,
@@ -80,30 +122,83 @@ class Reservations:
             )
         return await self._outcome_of(who.tenant_id, receipt)
 
-    async def _reserve_at_once(
-        self,
-        who: Principal,
-        origin: Provenance,
-        cmd: commands.Reserve,
-        key: idempotency.Key,
-        expire_at: datetime,
-    ) -> ReservationOutcome | None:
-        now = self.now()
-        reservation = domain.new_reservation(who.tenant_id, cmd.reference, cmd.lines, expire_at, now)
-        receipt = ReservationReceipt(reservation, tuple(str(uuid.uuid4()) for _ in cmd.lines))
-        claim = idempotency.claim_row(key, idempotency.fingerprint(cmd), result=receipt)
+    async def _reserve_batch(self, tenant_id: str, batch: list[_Pending]) -> list[ReservationOutcome | None]:
+        """Grant what can be granted of a batch of one tenant's reservations;
+        None for the others (a repeated request_id, a short or unknown line),
+        which then take the general path. Nothing of a failed batch is written."""
+        outcomes: list[ReservationOutcome | None] = [None] * len(batch)
+        first_of: dict[str, int] = {}
+        for i, pending in enumerate(batch):
+            # The same request_id twice in one batch: the later one replays the first.
+            first_of.setdefault(pending.claim["request_id"], i)
+        chosen = sorted(first_of.values())
+        keys = [(line.warehouse_id, line.sku) for i in chosen for line in batch[i].receipt.reservation.lines]
         try:
-            async with self.db.autocommit() as conn:
-                granted = await store.reserve_at_once(
-                    conn, claim, reservation, receipt.movement_ids, origin, now
+            async with self.db.transaction() as conn:
+                claimed, levels = await store.claim_and_lock(
+                    conn, tenant_id, [batch[i].claim for i in chosen], keys
                 )
-        except errors.Aborted:
-            granted = None  # chosen as a deadlock victim: the general path retries in lock order
-        if granted is None:
-            return None  # nothing of this attempt was written
-        return ReservationOutcome(
-            reservation, tuple(m for m, _ in granted), tuple(level for _, level in granted)
+                candidates = [i for i in chosen if batch[i].claim["request_id"] in claimed]
+                now = self.now()
+                grants, after = domain.grant_in_order(
+                    levels, [batch[i].receipt.reservation.lines for i in candidates], now
+                )
+                if not grants:
+                    raise _NothingGranted
+                written = [self._granted(batch[candidates[g.index]], g, now) for g in grants]
+                granted_ids = {batch[candidates[g.index]].claim["request_id"] for g in grants}
+                net = [
+                    (level, level.reserved - levels[k].reserved, level.version - levels[k].version)
+                    for k, level in after.items()
+                    if level is not levels[k]
+                ]
+                first = await store.write_reservations(
+                    conn,
+                    tenant_id,
+                    [(w.reservation, w.movements) for w in written],
+                    net,
+                    sorted(claimed - granted_ids),
+                    now,
+                )
+        except (_NothingGranted, errors.Aborted):
+            # Nothing granted, or chosen as a deadlock victim: nothing was
+            # written, and the general path decides each one on its own.
+            return outcomes
+        for g, w in zip(grants, written, strict=True):
+            outcomes[candidates[g.index]] = _numbered(w, first + g.first_movement)
+        return outcomes
+
+    def _granted(self, pending: _Pending, grant: domain.Grant, now: datetime) -> ReservationOutcome:
+        """The outcome of a granted reservation, its movements not yet numbered."""
+        reservation, who = pending.receipt.reservation, pending.origin
+        movements = tuple(
+            Movement(
+                id=movement_id,
+                sequence=0,
+                type=MovementType.RESERVE,
+                warehouse_id=line.warehouse_id,
+                sku=line.sku,
+                quantity_delta=0,
+                reserved_delta=line.quantity,
+                on_hand_after=level.on_hand,
+                reserved_after=level.reserved,
+                reason=None,
+                note="",
+                reference=reservation.reference,
+                reservation_id=reservation.id,
+                counterpart_warehouse_id="",
+                user_id=who.user_id,
+                caller=who.caller,
+                request_id=who.request_id,
+                trace_id=who.trace_id,
+                effective_at=now,
+                created_at=now,
+            )
+            for movement_id, line, level in zip(
+                pending.receipt.movement_ids, reservation.lines, grant.levels, strict=True
+            )
         )
+        return ReservationOutcome(reservation, movements, grant.levels)
 
     async def _outcome_of(self, tenant_id: str, receipt: ReservationReceipt) -> ReservationOutcome:
         """The response to a reservation, rebuilt from what it wrote: its RESERVE
