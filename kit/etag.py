@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from kit.errors import EtagMismatch
 
 
+@functools.lru_cache(maxsize=4096)
 def etag(name: str, version: int) -> str:
+    # Cached: a hot row's etag is asked for by every response that shows it.
     return hashlib.sha256(f"{name}@{version}".encode()).hexdigest()[:20]
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from opentelemetry import trace
 
 from kit import context
@@ -42,7 +42,11 @@ class JsonFormatter(logging.Formatter):
                 line[key] = value
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        return _encode(line).decode()
+
+
+# Every call writes a line: msgspec encodes it several times faster than json.
+_encode = msgspec.json.Encoder(enc_hook=str).encode
 
 
 def configure(service: str, level: str = "INFO", fmt: str = "json") -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -13,12 +14,18 @@ from kit.errors import FieldViolation, InvalidArgument
 E = TypeVar("E", bound=StrEnum)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
     if value is None:
         return None
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value)
-    return out
+    # Integer arithmetic on the aware datetime: exact, and several times
+    # cheaper than Timestamp.FromDatetime on every field of every response.
+    since = value - _EPOCH
+    return timestamp_pb2.Timestamp(
+        seconds=since.days * 86400 + since.seconds, nanos=since.microseconds * 1000
+    )
 
 
 def datetime_of(message: Any, field: str) -> datetime | None:
@@ -37,7 +44,12 @@ def enum_to_proto(member: E | None, prefix: str, wrapper: Any) -> Any:
     """Domain enum member -> proto enum number (`<PREFIX>_<NAME>`; None -> 0)."""
     if member is None:
         return 0
-    return wrapper.Value(f"{prefix}_{member.name}")
+    return _enum_number(member, prefix, wrapper)
+
+
+@functools.cache
+def _enum_number(member: StrEnum, prefix: str, wrapper: Any) -> int:
+    return int(wrapper.Value(f"{prefix}_{member.name}"))
 
 
 def enum_of(

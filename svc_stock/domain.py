@@ -240,20 +240,37 @@ def new_reservation(
 @dataclass(frozen=True)
 class Grant:
     """A reservation of a batch granted in full: the levels right after it, in
-    the order of its lines, and where its movements start among the batch's."""
+    the order of its lines (each with its movement's sequence once the batch
+    is numbered), and where its movements start among the batch's."""
 
     index: int
     levels: tuple[Level, ...]
     first_movement: int
+    at: datetime
+
+    def numbered(self, first_sequence: int) -> Grant:
+        """This grant once the batch's first movement sequence is known."""
+        start = first_sequence + self.first_movement
+        return replace(
+            self,
+            levels=tuple(
+                replace(level, last_movement_sequence=start + j) for j, level in enumerate(self.levels)
+            ),
+        )
 
 
 def grant_in_order(
-    levels: Mapping[tuple[str, str], Level], requests: Sequence[Sequence[Line]], now: datetime
+    levels: Mapping[tuple[str, str], Level],
+    requests: Sequence[Sequence[Line]],
+    now: datetime,
+    *,
+    first_sequence: int | None = None,
 ) -> tuple[list[Grant], dict[tuple[str, str], Level]]:
     """Reservations granted whole or not at all, in arrival order, from the
     levels as locked; one that cannot be granted in full takes nothing, and
     the ones after it may still be. A line whose level is not in `levels`
-    (no stock ever, or its warehouse not active) is not granted.
+    (no stock ever, or its warehouse not active) is not granted. With
+    `first_sequence`, the grants come numbered (see `Grant.numbered`).
 
     Returns the grants and the levels after all of them."""
     current = dict(levels)
@@ -267,14 +284,18 @@ def grant_in_order(
         ):
             continue
         after = []
-        for line in lines:
+        for j, line in enumerate(lines):
             key = (line.warehouse_id, line.sku)
             level = current[key]
             current[key] = replace(
-                level, reserved=level.reserved + line.quantity, version=level.version + 1, updated_at=now
+                level,
+                reserved=level.reserved + line.quantity,
+                version=level.version + 1,
+                updated_at=now,
+                last_movement_sequence=0 if first_sequence is None else first_sequence + movements + j,
             )
             after.append(current[key])
-        grants.append(Grant(index, tuple(after), movements))
+        grants.append(Grant(index, tuple(after), movements, now))
         movements += len(lines)
     return grants, current
 

@@ -51,22 +51,50 @@ def reservation_etag(r: Reservation) -> str:
 class _Pending:
     """A reservation waiting for its batch: what it will write if granted."""
 
-    receipt: ReservationReceipt
-    origin: Provenance
+    new: store.NewReservation
     claim: dict[str, Any]
+
+    @property
+    def lines(self) -> tuple[domain.Line, ...]:
+        return self.new.reservation.lines
 
 
 class _NothingGranted(Exception):
     """Rolls back a batch that granted nothing, with its claims."""
 
 
-def _numbered(outcome: ReservationOutcome, first: int) -> ReservationOutcome:
-    movements = tuple(dataclasses.replace(m, sequence=first + j) for j, m in enumerate(outcome.movements))
-    levels = tuple(
-        dataclasses.replace(level, last_movement_sequence=m.sequence)
-        for level, m in zip(outcome.levels, movements, strict=True)
+def grant_outcome(pending: _Pending, grant: domain.Grant) -> ReservationOutcome:
+    """What a reservation granted in a batch returns: its RESERVE movements
+    and the levels right after it."""
+    reservation, who, now = pending.new.reservation, pending.new.who, grant.at
+    movements = tuple(
+        Movement(
+            id=movement_id,
+            sequence=level.last_movement_sequence,
+            type=MovementType.RESERVE,
+            warehouse_id=line.warehouse_id,
+            sku=line.sku,
+            quantity_delta=0,
+            reserved_delta=line.quantity,
+            on_hand_after=level.on_hand,
+            reserved_after=level.reserved,
+            reason=None,
+            note="",
+            reference=reservation.reference,
+            reservation_id=reservation.id,
+            counterpart_warehouse_id="",
+            user_id=who.user_id,
+            caller=who.caller,
+            request_id=who.request_id,
+            trace_id=who.trace_id,
+            effective_at=now,
+            created_at=now,
+        )
+        for movement_id, line, level in zip(
+            pending.new.movement_ids, reservation.lines, grant.levels, strict=True
+        )
     )
-    return ReservationOutcome(outcome.reservation, movements, levels)
+    return ReservationOutcome(reservation, movements, grant.levels)
 
 
 @dataclass(frozen=True)
@@ -90,6 +118,9 @@ class Reservations:
             if db.dialect == "postgresql"
             else None
         )
+        # Tenants whose last batch could not be granted whole: their next one
+        # is decided one reservation at a time straight away.
+        self._scarce: set[str] = set()
 
     async def reserve(self, who: Principal, origin: Provenance, cmd: commands.Reserve) -> ReservationOutcome:
         now = self.now()
@@ -101,7 +132,8 @@ class Reservations:
             reservation = domain.new_reservation(who.tenant_id, cmd.reference, cmd.lines, expire_at, now)
             receipt = ReservationReceipt(reservation, tuple(str(uuid.uuid4()) for _ in cmd.lines))
             claim = idempotency.claim_row(key, idempotency.fingerprint(cmd), result=receipt)
-            granted = await self._batches.submit(who.tenant_id, _Pending(receipt, origin, claim))
+            new = store.NewReservation(reservation, receipt.movement_ids, origin)
+            granted = await self._batches.submit(who.tenant_id, _Pending(new, claim))
             if granted is not None:
                 return granted
         # SQLite, a repeated request_id, or a short line: the general path,
@@ -132,73 +164,68 @@ class Reservations:
             # The same request_id twice in one batch: the later one replays the first.
             first_of.setdefault(pending.claim["request_id"], i)
         chosen = sorted(first_of.values())
-        keys = [(line.warehouse_id, line.sku) for i in chosen for line in batch[i].receipt.reservation.lines]
         try:
-            async with self.db.transaction() as conn:
+            granted: list[tuple[int, domain.Grant]] | None = None
+            if tenant_id not in self._scarce:
+                granted = await self._grant_whole(tenant_id, batch, chosen)
+            if granted is None:
+                granted = await self._grant_one_by_one(tenant_id, batch, chosen)
+        except errors.Aborted:
+            # Chosen as a deadlock victim: nothing was written, and the
+            # general path decides each one on its own.
+            return outcomes
+        # Plentiful stock: the next batch is tried whole, in one statement.
+        if len(granted) == len(chosen):
+            self._scarce.discard(tenant_id)
+        else:
+            self._scarce.add(tenant_id)
+        for i, grant in granted:
+            outcomes[i] = grant_outcome(batch[i], grant)
+        return outcomes
+
+    async def _grant_whole(
+        self, tenant_id: str, batch: list[_Pending], chosen: list[int]
+    ) -> list[tuple[int, domain.Grant]] | None:
+        """Every chosen reservation in one statement, or None and nothing written."""
+        now = self.now()
+        async with self.db.driver_autocommit() as conn:
+            done = await store.reserve_whole(
+                conn, tenant_id, [batch[i].claim for i in chosen], [batch[i].new for i in chosen], now
+            )
+        if done is None:
+            return None
+        first, before = done
+        grants, _ = domain.grant_in_order(before, [batch[i].lines for i in chosen], now, first_sequence=first)
+        if len(grants) != len(chosen):  # pragma: no cover - the statement granted them all
+            raise RuntimeError("a batch granted whole did not replay whole")
+        return [(chosen[g.index], g) for g in grants]
+
+    async def _grant_one_by_one(
+        self, tenant_id: str, batch: list[_Pending], chosen: list[int]
+    ) -> list[tuple[int, domain.Grant]]:
+        """Under the level locks, each reservation in turn, whole or not at all."""
+        keys = [(line.warehouse_id, line.sku) for i in chosen for line in batch[i].lines]
+        try:
+            async with self.db.driver_transaction() as conn:
                 claimed, levels = await store.claim_and_lock(
                     conn, tenant_id, [batch[i].claim for i in chosen], keys
                 )
                 candidates = [i for i in chosen if batch[i].claim["request_id"] in claimed]
                 now = self.now()
-                grants, after = domain.grant_in_order(
-                    levels, [batch[i].receipt.reservation.lines for i in candidates], now
-                )
+                grants, _ = domain.grant_in_order(levels, [batch[i].lines for i in candidates], now)
                 if not grants:
                     raise _NothingGranted
-                written = [self._granted(batch[candidates[g.index]], g, now) for g in grants]
-                granted_ids = {batch[candidates[g.index]].claim["request_id"] for g in grants}
-                net = [
-                    (level, level.reserved - levels[k].reserved, level.version - levels[k].version)
-                    for k, level in after.items()
-                    if level is not levels[k]
-                ]
+                granted = [candidates[g.index] for g in grants]
                 first = await store.write_reservations(
                     conn,
                     tenant_id,
-                    [(w.reservation, w.movements) for w in written],
-                    net,
-                    sorted(claimed - granted_ids),
+                    [batch[i].new for i in granted],
+                    sorted(claimed - {batch[i].claim["request_id"] for i in granted}),
                     now,
                 )
-        except (_NothingGranted, errors.Aborted):
-            # Nothing granted, or chosen as a deadlock victim: nothing was
-            # written, and the general path decides each one on its own.
-            return outcomes
-        for g, w in zip(grants, written, strict=True):
-            outcomes[candidates[g.index]] = _numbered(w, first + g.first_movement)
-        return outcomes
-
-    def _granted(self, pending: _Pending, grant: domain.Grant, now: datetime) -> ReservationOutcome:
-        """The outcome of a granted reservation, its movements not yet numbered."""
-        reservation, who = pending.receipt.reservation, pending.origin
-        movements = tuple(
-            Movement(
-                id=movement_id,
-                sequence=0,
-                type=MovementType.RESERVE,
-                warehouse_id=line.warehouse_id,
-                sku=line.sku,
-                quantity_delta=0,
-                reserved_delta=line.quantity,
-                on_hand_after=level.on_hand,
-                reserved_after=level.reserved,
-                reason=None,
-                note="",
-                reference=reservation.reference,
-                reservation_id=reservation.id,
-                counterpart_warehouse_id="",
-                user_id=who.user_id,
-                caller=who.caller,
-                request_id=who.request_id,
-                trace_id=who.trace_id,
-                effective_at=now,
-                created_at=now,
-            )
-            for movement_id, line, level in zip(
-                pending.receipt.movement_ids, reservation.lines, grant.levels, strict=True
-            )
-        )
-        return ReservationOutcome(reservation, movements, grant.levels)
+        except _NothingGranted:
+            return []
+        return [(i, g.numbered(first)) for i, g in zip(granted, grants, strict=True)]
 
     async def _outcome_of(self, tenant_id: str, receipt: ReservationReceipt) -> ReservationOutcome:
         """The response to a reservation, rebuilt from what it wrote: its RESERVE
