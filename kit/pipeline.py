@@ -28,7 +28,7 @@ from grpc import aio
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from kit import auth, context, errors, metrics, status, tls
+from kit import auth, context, errors, metrics, status
 from kit.rpc import Context
 
 log = logging.getLogger("kit.rpc")
@@ -213,8 +213,12 @@ class CallPipeline(aio.ServerInterceptor):  # type: ignore[type-arg]
         if self.identity_from == "mesh":
             # Behind the Istio sidecar: it terminated mTLS and says who called.
             return _xfcc_uri(metadata.get("x-forwarded-client-cert"))
-        pem = list(ctx.auth_context().get("x509_pem_cert", ()))
-        return _spiffe_of(pem[0]) if pem else None
+        # The verified certificate's SANs, as gRPC read them at the handshake
+        # (not the whole auth context, which is rebuilt on every call).
+        for identity in ctx.peer_identities() or ():
+            if identity.startswith(b"spiffe://"):
+                return identity.decode()
+        return None
 
     def _end(self, span: trace.Span, method: Method, started: float, code: grpc.StatusCode) -> None:
         elapsed = time.perf_counter() - started
@@ -273,9 +277,3 @@ def _xfcc_uri(header: object) -> str | None:
         if key.strip().lower() == "uri":
             return value.strip().strip('"') or None
     return None
-
-
-@functools.lru_cache(maxsize=256)
-def _spiffe_of(pem: bytes) -> str | None:
-    ids = tls.peer_spiffe_ids(pem)
-    return ids[0] if ids else None

@@ -915,8 +915,12 @@ async def all_levels(
 
 
 def _compose(*fragments: str) -> str:
-    """A statement made of the constant SQL fragments below (never of input)."""
-    return "".join(fragments)
+    """A statement made of the constant SQL fragments below (never of input),
+    without its comments and runs of blanks: psycopg caches the parsing of
+    statements only up to 4 kB, and these run for every batch."""
+    text = "".join(fragments)
+    lines = (line.split("--", 1)[0] for line in text.splitlines())
+    return " ".join(" ".join(lines).split())
 
 
 @dataclass(frozen=True)
@@ -936,7 +940,7 @@ claim AS (
     SELECT c.scope, c.request_id, c.operation, c.fingerprint, convert_to(c.result::text, 'UTF8'),
            c.created_at, c.expires_at
     FROM json_to_recordset(%(claims)s::json) AS c(
-        scope varchar, request_id varchar, operation varchar, fingerprint varchar, result json,
+        scope text, request_id text, operation text, fingerprint text, result json,
         created_at timestamptz, expires_at timestamptz
     )
     ON CONFLICT (scope, request_id) DO NOTHING
@@ -947,10 +951,9 @@ _LOCK = """
 locked AS (
     -- Reads the whole claim first (count, not EXISTS): every claim is taken
     -- before the first level lock.
-    SELECT l.warehouse_id, l.sku, l.on_hand, l.reserved, l.reorder_point, l.reorder_quantity,
-           l.last_count_at, l.updated_at, l.version
+    SELECT {columns}
     FROM stock_levels AS l
-    JOIN json_to_recordset(%(levels)s::json) AS w(warehouse_id varchar, sku varchar)
+    JOIN json_to_recordset(%(levels)s::json) AS w(warehouse_id text, sku text)
         ON l.warehouse_id = w.warehouse_id AND l.sku = w.sku
     JOIN warehouses AS h ON h.tenant_id = l.tenant_id AND h.id = l.warehouse_id AND h.status = 'active'
     WHERE l.tenant_id = %(tenant_id)s AND (SELECT count(*) FROM claim) > 0
@@ -969,14 +972,14 @@ header AS (
         (tenant_id, id, reference, state, expire_at, created_at, updated_at, ended_at, version)
     SELECT %(tenant_id)s, r.id, r.reference, 'active', r.expire_at, r.created_at, r.created_at, NULL, 1
     FROM json_to_recordset(%(reservations)s::json)
-        AS r(id varchar, reference varchar, expire_at timestamptz, created_at timestamptz)
+        AS r(id text, reference text, expire_at timestamptz, created_at timestamptz)
     WHERE {go}
 ),
 lines AS (
     INSERT INTO reservation_lines (tenant_id, reservation_id, line_no, warehouse_id, sku, quantity)
     SELECT %(tenant_id)s, n.reservation_id, n.line_no, n.warehouse_id, n.sku, n.quantity
     FROM json_to_recordset(%(lines)s::json)
-        AS n(reservation_id varchar, line_no int, warehouse_id varchar, sku varchar, quantity bigint)
+        AS n(reservation_id text, line_no int, warehouse_id text, sku text, quantity bigint)
     WHERE {go}
 ),
 sequence AS (
@@ -995,9 +998,9 @@ written AS (
            m.sku, 0, m.quantity, g.on_hand, g.reserved_before + m.reserved_offset, NULL, '', m.reference,
            m.reservation_id, '', m.user_id, m.caller, m.request_id, m.trace_id, %(now)s, %(now)s
     FROM json_to_recordset(%(movements)s::json) AS m(
-        id varchar, position bigint, warehouse_id varchar, sku varchar, quantity bigint,
-        reserved_offset bigint, reference varchar, reservation_id varchar, user_id varchar,
-        caller varchar, request_id varchar, trace_id varchar
+        id text, position bigint, warehouse_id text, sku text, quantity bigint,
+        reserved_offset bigint, reference text, reservation_id text, user_id text,
+        caller text, request_id text, trace_id text
     )
     JOIN changed AS g ON g.warehouse_id = m.warehouse_id AND g.sku = m.sku
     CROSS JOIN sequence AS s
@@ -1009,7 +1012,7 @@ _CHANGED_RETURNING = """
               l.version - d.versions AS version_before"""
 
 _LEVEL_DELTAS = """json_to_recordset(%(deltas)s::json)
-        AS d(warehouse_id varchar, sku varchar, reserved bigint, versions int)"""
+        AS d(warehouse_id text, sku text, reserved bigint, versions int)"""
 
 # The whole batch or nothing: if a claim was already taken or a level is
 # short, the last SELECT divides by zero, which undoes the whole statement.
@@ -1017,7 +1020,7 @@ _RESERVE_WHOLE_SQL = _compose(
     "WITH",
     _CLAIM,
     ",",
-    _LOCK,
+    _LOCK.format(columns="l.warehouse_id, l.sku"),
     """,
 changed AS (
     UPDATE stock_levels AS l
@@ -1047,7 +1050,10 @@ _CLAIM_AND_LOCK_SQL = _compose(
     "WITH",
     _CLAIM,
     ",",
-    _LOCK,
+    _LOCK.format(
+        columns="l.warehouse_id, l.sku, l.on_hand, l.reserved, l.reorder_point, l.reorder_quantity,"
+        " l.last_count_at, l.updated_at, l.version"
+    ),
     """
 SELECT request_id, NULL AS warehouse_id, NULL AS sku, NULL::bigint AS on_hand, NULL::bigint AS reserved,
        NULL::bigint AS reorder_point, NULL::bigint AS reorder_quantity, NULL::timestamptz AS last_count_at,
@@ -1084,8 +1090,6 @@ DELETE FROM idempotency_records AS i
 USING json_array_elements_text(%(refused)s::json) AS u(request_id)
 WHERE i.scope = %(tenant_id)s AND i.request_id = u.request_id
 """
-
-_DIVISION_BY_ZERO = "22012"
 
 
 async def reserve_whole(
