@@ -33,6 +33,8 @@ from stockmesh.user.v1 import user_pb2, user_pb2_grpc
 from tests import harness
 from tests.conftest import PASSWORD, create_tenant
 
+CHANNELS = 4  # client connections in all, shared out over the svc_stock processes
+
 
 async def run_for(
     seconds: float, clients: int, call: Callable[[int], Awaitable[bool]]
@@ -82,16 +84,25 @@ async def bare_loop(url: str, seconds: float, clients: int, rows: int) -> float:
 
 
 async def full_stack(
-    stock: harness.ServiceProcess, token: str, warehouse: str, skus: list[str], seconds: float, clients: int
+    stocks: list[harness.ServiceProcess],
+    token: str,
+    warehouse: str,
+    skus: list[str],
+    seconds: float,
+    clients: int,
 ) -> tuple[float, list[float], int]:
-    identity = tls.load(stock.tls_dir, "dev-client")
+    # Calls go round-robin over the svc_stock processes, as the mesh spreads
+    # requests over pods (per request, not per connection).
+    identity = tls.load(stocks[0].tls_dir, "dev-client")
+    per_process = max(1, CHANNELS // len(stocks))
     channels = [
         aio.secure_channel(
             stock.address,
             tls.channel_credentials(identity),
             options=[("grpc.ssl_target_name_override", "svc-stock")],
         )
-        for _ in range(4)
+        for _ in range(per_process)
+        for stock in stocks
     ]
     stubs = [stock_pb2_grpc.ReservationServiceStub(c) for c in channels]
     metadata = (("authorization", f"Bearer {token}"),)
@@ -180,7 +191,7 @@ def main() -> None:
         "--replicas",
         type=int,
         default=1,
-        help="svc_stock processes sharing the port (SO_REUSEPORT), as pods would",
+        help="svc_stock processes, each on its own port; calls go round-robin over them, as over pods",
     )
     args = parser.parse_args()
     harness.require_postgres()
@@ -206,11 +217,8 @@ def main() -> None:
             stock_db,
             env={**quiet, "STOCKMESH_USER_ADDR": user.address, "STOCKMESH_CATALOG_ADDR": catalog.address},
         ).start()
-        # gRPC sets SO_REUSEPORT on Linux: replicas on one port share its connections.
         replicas = [
-            harness.ServiceProcess("stock", home, tls_dir, stock_db, env=stock.env, port=stock.port).start(
-                migrate=False
-            )
+            harness.ServiceProcess("stock", home, tls_dir, stock_db, env=stock.env).start(migrate=False)
             for _ in range(args.replicas - 1)
         ]
         try:
@@ -227,7 +235,7 @@ def main() -> None:
                 (f"{args.skus} SKUs", skus, bare_many),
             ):
                 rate, latencies, failures = asyncio.run(
-                    full_stack(stock, token, warehouse, chosen, args.seconds, args.clients)
+                    full_stack([stock, *replicas], token, warehouse, chosen, args.seconds, args.clients)
                 )
                 rows.append(
                     (label, rate, percentile(latencies, 50), percentile(latencies, 99), bare, failures)
