@@ -62,7 +62,7 @@ admin: $(STAMP) ## Create a tenant and its first admin (prompts)
 certs: $(STAMP) ## Issue the dev CA and every service's certificate
 	$(BIN)/stockmesh certs
 
-bench: $(STAMP) ## Reservation throughput vs a bare UPDATE loop on PostgreSQL (ARGS=--seconds 10 --clients 32)
+bench: $(STAMP) ## Reservation throughput vs a bare UPDATE loop on PostgreSQL (ARGS=--clients 32 64 --replicas 2)
 	$(BIN)/python -m bench.reservations $(ARGS)
 
 clean: ## Remove local state (.stockmesh/), build output and caches

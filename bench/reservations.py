@@ -1,7 +1,7 @@
 """Reservation throughput through the full gRPC stack, against a bare
 conditional UPDATE loop on the same PostgreSQL, in one run.
 
-    make bench                     # or: .venv/bin/python -m bench.reservations --seconds 10 --clients 32
+    make bench                     # or: .venv/bin/python -m bench.reservations --clients 32 64 --replicas 2
 
 Prints reservations per second on one hot SKU and on many SKUs, p50/p99
 latency, and each rate as a ratio of the bare loop's rate at the same
@@ -123,7 +123,7 @@ async def full_stack(
 
     result = await run_for(seconds, clients, call)
     for channel in channels:
-        await channel.close()
+        await channel.close(None)
     return result
 
 
@@ -178,20 +178,27 @@ def seed(
     return token, warehouse, codes
 
 
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) >= 2 else float("nan")  # type: ignore[index]
+def percentile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) >= 2 else float("nan")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each run")
+    parser.add_argument(
+        "--clients",
+        type=int,
+        nargs="+",
+        default=[32, 64],
+        help="concurrent clients; each count is run against both the bare loop and the full stack",
+    )
     parser.add_argument("--skus", type=int, default=200)
     parser.add_argument(
         "--replicas",
         type=int,
-        default=1,
-        help="svc_stock processes, each on its own port; calls go round-robin over them, as over pods",
+        default=2,
+        help="svc_stock processes (two pods, the least a deployment runs), each on its own port; "
+        "calls go round-robin over them, as the mesh spreads them over pods",
     )
     args = parser.parse_args()
     harness.require_postgres()
@@ -224,35 +231,42 @@ def main() -> None:
         try:
             token, warehouse, skus = seed(user, catalog, stock, args.skus)
             print(
-                f"reservations, {args.clients} concurrent clients, {args.seconds:.0f} s a run, PostgreSQL, "
-                f"{args.replicas} svc_stock process(es)"
+                f"reservations, {args.seconds:.0f} s a run, PostgreSQL, {args.replicas} svc_stock "
+                "process(es); ratio = full stack / bare UPDATE loop at the same concurrency"
             )
-            bare_hot = asyncio.run(bare_loop(stock_db, args.seconds, args.clients, 1))
-            bare_many = asyncio.run(bare_loop(stock_db, args.seconds, args.clients, args.skus))
-            rows = []
-            for label, chosen, bare in (
-                ("hot SKU", skus[:1], bare_hot),
-                (f"{args.skus} SKUs", skus, bare_many),
-            ):
-                rate, latencies, failures = asyncio.run(
-                    full_stack([stock, *replicas], token, warehouse, chosen, args.seconds, args.clients)
-                )
-                rows.append(
-                    (label, rate, percentile(latencies, 50), percentile(latencies, 99), bare, failures)
-                )
-            header = ("workload", "full stack/s", "p50 ms", "p99 ms", "bare UPDATE/s", "ratio", "failed")
-            print("{:<10} {:>12} {:>8} {:>8} {:>14} {:>6} {:>6}".format(*header))
-            for label, rate, p50, p99, bare, failures in rows:
-                cells = (
-                    label,
-                    f"{rate:.0f}",
-                    f"{p50:.1f}",
-                    f"{p99:.1f}",
-                    f"{bare:.0f}",
-                    f"{rate / bare:.2f}",
-                    failures,
-                )
-                print("{:<10} {:>12} {:>8} {:>8} {:>14} {:>6} {:>6}".format(*cells))
+            header = (
+                "workload",
+                "clients",
+                "full stack/s",
+                "p50 ms",
+                "p99 ms",
+                "bare UPDATE/s",
+                "ratio",
+                "failed",
+            )
+            line = "{:<10} {:>7} {:>12} {:>8} {:>8} {:>14} {:>6} {:>6}"
+            print(line.format(*header), flush=True)
+            for clients in args.clients:
+                bare_hot = asyncio.run(bare_loop(stock_db, args.seconds, clients, 1))
+                bare_many = asyncio.run(bare_loop(stock_db, args.seconds, clients, args.skus))
+                for label, chosen, bare in (
+                    ("hot SKU", skus[:1], bare_hot),
+                    (f"{args.skus} SKUs", skus, bare_many),
+                ):
+                    rate, latencies, failures = asyncio.run(
+                        full_stack([stock, *replicas], token, warehouse, chosen, args.seconds, clients)
+                    )
+                    cells = (
+                        label,
+                        clients,
+                        f"{rate:.0f}",
+                        f"{percentile(latencies, 50):.1f}",
+                        f"{percentile(latencies, 99):.1f}",
+                        f"{bare:.0f}",
+                        f"{rate / bare:.2f}",
+                        failures,
+                    )
+                    print(line.format(*cells), flush=True)
         finally:
             for process in (*replicas, stock, catalog, user):
                 process.stop()
