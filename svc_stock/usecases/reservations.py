@@ -34,8 +34,8 @@ from svc_stock.usecases.ledger import book
 
 log = logging.getLogger(__name__)
 
-# Reservations written together at most: a batch holds its level locks for
-# two statements, which grow with it.
+# Reservations written together at most: a batch's statements grow with it,
+# and its level locks are held while they run.
 MAX_BATCH = 64
 
 
@@ -63,7 +63,7 @@ class _NothingGranted(Exception):
     """Rolls back a batch that granted nothing, with its claims."""
 
 
-def grant_outcome(pending: _Pending, grant: domain.Grant) -> ReservationOutcome:
+def _granted_outcome(pending: _Pending, grant: domain.Grant) -> ReservationOutcome:
     """What a reservation granted in a batch returns: its RESERVE movements
     and the levels right after it."""
     reservation, who, now = pending.new.reservation, pending.new.who, grant.at
@@ -180,7 +180,7 @@ class Reservations:
         else:
             self._scarce.add(tenant_id)
         for i, grant in granted:
-            outcomes[i] = grant_outcome(batch[i], grant)
+            outcomes[i] = _granted_outcome(batch[i], grant)
         return outcomes
 
     async def _grant_whole(
