@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -100,4 +101,5 @@ def test_sigterm_lets_calls_in_flight_finish_then_exits_zero(tls_dir: Path, tmp_
     assert len(finished) >= in_flight, "every call in flight at SIGTERM completes"
     # Calls that had not reached a handler are refused, never half-done.
     assert set(refused) <= {StatusCode.UNAVAILABLE, StatusCode.CANCELLED}
-    assert '"message": "stopped"' in service.log_path.read_text()
+    logged = [json.loads(line) for line in service.log_path.read_text().splitlines() if line.startswith("{")]
+    assert logged[-1]["message"] == "stopped"
