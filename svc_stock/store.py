@@ -1104,20 +1104,15 @@ async def reserve_whole(
     was new and every level (in an active warehouse) had enough for all of
     them. Returns the first movement sequence (numbered in the order of
     `batch` and its lines) and the levels as they were before the batch."""
-    params = _rows(tenant_id, batch, now)
-    params["claims"] = _claims(claims)
-    params["claim_count"] = len(claims)
-    params["level_count"] = len(params.pop("level_keys"))
+    params, level_count = _rows(tenant_id, batch, now)
+    params |= {"claims": _claims(claims), "claim_count": len(claims), "level_count": level_count}
     try:
         cursor = await conn.execute(_RESERVE_WHOLE_SQL, params)
     except psycopg.errors.DivisionByZero:
         return None
     rows = await cursor.fetchall()
-    before = {
-        (w, sku): Level(w, sku, on_hand, reserved, point, quantity, updated, version, 0, counted)
-        for _, _, w, sku, on_hand, reserved, point, quantity, counted, updated, version in rows
-    }
-    return int(rows[0][1]), before
+    before = [_batch_level(row[2:]) for row in rows]
+    return int(rows[0][1]), {(level.warehouse_id, level.sku): level for level in before}
 
 
 async def claim_and_lock(
@@ -1138,22 +1133,12 @@ async def claim_and_lock(
     claimed: set[str] = set()
     locked: dict[tuple[str, str], Level] = {}
     cursor = await conn.execute(_CLAIM_AND_LOCK_SQL, params)
-    for (
-        request_id,
-        w,
-        sku,
-        on_hand,
-        reserved,
-        point,
-        quantity,
-        counted,
-        updated,
-        version,
-    ) in await cursor.fetchall():
+    for request_id, *values in await cursor.fetchall():
         if request_id is not None:
             claimed.add(request_id)
         else:
-            locked[(w, sku)] = Level(w, sku, on_hand, reserved, point, quantity, updated, version, 0, counted)
+            level = _batch_level(values)
+            locked[(level.warehouse_id, level.sku)] = level
     return claimed, locked
 
 
@@ -1168,8 +1153,7 @@ async def write_reservations(
     reservations, their lines and RESERVE movements and the level changes,
     and drop the claims of the `refused` request ids. Returns the first
     movement sequence (numbered in the order of `granted` and its lines)."""
-    params = _rows(tenant_id, granted, now)
-    expected = len(params.pop("level_keys"))
+    params, expected = _rows(tenant_id, granted, now)
     if refused:  # rare on the hot path: a statement of its own only then
         await conn.execute(_UNCLAIM_SQL, {"tenant_id": tenant_id, "refused": _json(list(refused))})
     cursor = await conn.execute(_WRITE_RESERVATIONS_SQL, params)
@@ -1187,9 +1171,17 @@ def _claims(claims: Sequence[dict[str, Any]]) -> str:
     return _json([{**c, "result": msgspec.Raw(c["result"])} for c in ordered])
 
 
-def _rows(tenant_id: str, batch: Sequence[NewReservation], now: datetime) -> dict[str, Any]:
-    """The parameters of the statements that write a batch, and its level
-    keys in lock order (`level_keys`)."""
+def _batch_level(values: Sequence[Any]) -> Level:
+    """A level from the columns the batch statements return for it, in order:
+    warehouse_id, sku, on_hand, reserved, reorder_point, reorder_quantity,
+    last_count_at, updated_at, version."""
+    w, sku, on_hand, reserved, point, quantity, counted, updated, version = values
+    return Level(w, sku, on_hand, reserved, point, quantity, updated, version, 0, counted)
+
+
+def _rows(tenant_id: str, batch: Sequence[NewReservation], now: datetime) -> tuple[dict[str, Any], int]:
+    """The parameters of the statements that write a batch, and how many
+    levels it changes."""
     deltas: dict[tuple[str, str], list[int]] = {}  # key -> [reserved, reservations]
     reservations_: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
@@ -1234,7 +1226,6 @@ def _rows(tenant_id: str, batch: Sequence[NewReservation], now: datetime) -> dic
         "tenant_id": tenant_id,
         "now": now,
         "count": len(moved),
-        "level_keys": keys,
         "levels": _json([{"warehouse_id": w, "sku": sku} for w, sku in keys]),
         "deltas": _json(
             [
@@ -1245,7 +1236,7 @@ def _rows(tenant_id: str, batch: Sequence[NewReservation], now: datetime) -> dic
         "reservations": _json(reservations_),
         "lines": _json(lines),
         "movements": _json(moved),
-    }
+    }, len(keys)
 
 
 def _json(rows: object) -> str:
