@@ -3,6 +3,8 @@
     python ci/protos.py deps       # .build/protodeps from googleapis-common-protos
     python ci/protos.py generate   # regenerate gen/ from proto/
     python ci/protos.py check      # fail if gen/ differs from a fresh generation
+    python ci/protos.py envoy-descriptors [--out FILE]
+                                   # Envoy's descriptor set, built by buf (.build/stockmesh.binpb)
 
 The googleapis protos are read from the installed googleapis-common-protos
 package, never committed: only the files our contracts import (and what those
@@ -25,6 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 PROTO = ROOT / "proto"
 DEPS = ROOT / ".build" / "protodeps"
 GEN = ROOT / "gen"
+DESCRIPTORS = "descriptors.binpb"
+BUF = ROOT / "node_modules" / ".bin" / "buf"
+ENVOY_DESCRIPTORS = ROOT / ".build" / "stockmesh.binpb"
+# Beyond what the contracts import, Envoy's transcoder needs the google.rpc types
+# the services put in grpc-status-details-bin (kit/status.py) to print them as
+# JSON under convert_grpc_status; it knows only google.rpc.Status by itself.
+ENVOY_EXTRA = ("google/rpc/status.proto", "google/rpc/error_details.proto")
 IMPORT = re.compile(r'^import\s+(?:public\s+)?"([^"]+)";', re.MULTILINE)
 
 
@@ -38,10 +47,9 @@ def _our_protos() -> list[Path]:
     return sorted(PROTO.rglob("*.proto"))
 
 
-def copy_deps() -> None:
-    """Copy every google/{api,type,rpc} proto our contracts reach, transitively."""
-    source = _googleapis_root()
-    pending = [p.read_text() for p in _our_protos()]
+def _reached(source: Path, texts: list[str]) -> set[str]:
+    """The googleapis files the proto sources `texts` import, transitively."""
+    pending = list(texts)
     wanted: set[str] = set()
     while pending:
         for name in IMPORT.findall(pending.pop()):
@@ -54,18 +62,55 @@ def copy_deps() -> None:
                 sys.exit(f"import {name!r} is not in googleapis-common-protos at {source}")
             wanted.add(name)
             pending.append(path.read_text())
+    return wanted
+
+
+def _copy(source: Path, names: set[str], target: Path) -> None:
+    for name in sorted(names):
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / name, target / name)
+
+
+def copy_deps() -> None:
+    """Copy every google/{api,type,rpc} proto our contracts reach, transitively."""
+    source = _googleapis_root()
+    wanted = _reached(source, [p.read_text() for p in _our_protos()])
     if DEPS.exists():
         shutil.rmtree(DEPS)
-    for name in sorted(wanted):
-        target = DEPS / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source / name, target)
+    _copy(source, wanted, DEPS)
+
+
+def envoy_descriptors(out: Path = ENVOY_DESCRIPTORS) -> None:
+    """Envoy's descriptor set, built by `buf build` from buf.yaml's workspace.
+
+    buf includes every import and the source info (comments) unless told not
+    to; `--as-file-descriptor-set` drops buf's own image metadata, leaving the
+    plain FileDescriptorSet the transcoder reads. The workspace is staged in a
+    temporary directory so the ENVOY_EXTRA files join the googleapis module
+    there without changing .build/protodeps, which lint and breaking use.
+    """
+    if not BUF.exists():
+        sys.exit(f"{BUF.relative_to(ROOT)} is missing: `make test` installs it (npm install)")
+    copy_deps()
+    source = _googleapis_root()
+    extra = set(ENVOY_EXTRA) | _reached(source, [(source / name).read_text() for name in ENVOY_EXTRA])
+    with tempfile.TemporaryDirectory() as tmp:
+        workspace = Path(tmp)
+        shutil.copyfile(ROOT / "buf.yaml", workspace / "buf.yaml")
+        shutil.copytree(PROTO, workspace / "proto")
+        shutil.copytree(DEPS, workspace / ".build" / "protodeps")
+        _copy(source, extra, workspace / ".build" / "protodeps")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        command = [str(BUF), "build", str(workspace), "--as-file-descriptor-set", "-o", str(out.resolve())]
+        if subprocess.run(command, cwd=ROOT, check=False).returncode != 0:
+            sys.exit("buf build failed")
+    print(f"wrote {out}")
 
 
 def _protoc(out: Path) -> None:
     from grpc_tools import protoc
 
-    out.mkdir(parents=True, exist_ok=True)
+    (out / "stockmesh").mkdir(parents=True, exist_ok=True)
     # protoc finds protoc-gen-mypy on PATH; it sits beside this interpreter.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     files = [str(p.relative_to(PROTO)) for p in _our_protos()]
@@ -79,6 +124,11 @@ def _protoc(out: Path) -> None:
         f"--grpc_python_out={out}",
         f"--mypy_out=quiet:{out}",
         f"--mypy_grpc_out=quiet:{out}",
+        # Every contract with its imports and comments, in one file: the
+        # gateway builds its routes and the OpenAPI document from it.
+        f"--descriptor_set_out={out / 'stockmesh' / DESCRIPTORS}",
+        "--include_imports",
+        "--include_source_info",
         *files,
     ]
     if protoc.main(args) != 0:
@@ -133,9 +183,17 @@ def _differences(fresh: Path, committed: Path) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=["deps", "generate", "check"])
-    step = parser.parse_args().step
-    {"deps": copy_deps, "generate": generate, "check": check}[step]()
+    parser.add_argument("step", choices=["deps", "generate", "check", "envoy-descriptors"])
+    parser.add_argument(
+        "--out", type=Path, help=f"envoy-descriptors only: the file to write (default {ENVOY_DESCRIPTORS})"
+    )
+    args = parser.parse_args()
+    if args.out is not None and args.step != "envoy-descriptors":
+        parser.error("--out applies to envoy-descriptors only")
+    if args.step == "envoy-descriptors":
+        envoy_descriptors(args.out or ENVOY_DESCRIPTORS)
+        return
+    {"deps": copy_deps, "generate": generate, "check": check}[args.step]()
 
 
 if __name__ == "__main__":

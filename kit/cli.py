@@ -7,6 +7,7 @@ import argparse
 import logging
 import os
 import sys
+from importlib.metadata import entry_points
 
 from kit import logs, migrations, server, services, supervisor
 from kit.settings import SERVICES, Settings, SettingsError, service_account
@@ -34,6 +35,14 @@ def main(argv: list[str] | None = None) -> int:
         hook = getattr(services.app(name), "add_commands", None)
         if hook is not None:
             hook(sub)
+    for command in entry_points(group="stockmesh.commands"):
+        try:
+            hook = command.load()
+        except ImportError as exc:
+            # A tool that cannot load must not stop the services from starting.
+            print(f"stockmesh: command {command.name!r} unavailable: {exc}", file=sys.stderr)
+            continue
+        hook(sub)
 
     args = parser.parse_args(argv)
     unknown = [s for s in getattr(args, "services", None) or [] if s not in services.available()]

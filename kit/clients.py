@@ -5,15 +5,33 @@ every call and the request id and the user's token carried along."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import grpc
 from grpc import aio
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
 from kit import auth, context, tls
-from kit.settings import Settings, service_account
+from kit.settings import TlsMode, service_account
+
+
+class ChannelSettings(Protocol):
+    """What opening channels needs: a service's Settings, or the gateway's."""
+
+    @property
+    def account(self) -> str: ...
+    @property
+    def spiffe_id(self) -> str: ...
+    @property
+    def tls_mode(self) -> TlsMode: ...
+    @property
+    def tls_dir(self) -> Path: ...
+    @property
+    def call_timeout_seconds(self) -> float: ...
+    def peer(self, service: str) -> str: ...
+
 
 # UNAVAILABLE means the call never reached a handler or the server went away;
 # every mutating RPC carries a request_id, so a retry cannot take effect twice.
@@ -88,8 +106,9 @@ class _Propagate(_UnaryBase, _StreamBase):
 class Channels:
     """One channel per peer service, opened on first use and shared."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: ChannelSettings, *, options: Sequence[tuple[str, Any]] = ()) -> None:
         self.settings = settings
+        self.extra_options = list(options)
         self._channels: dict[str, aio.Channel] = {}
 
     def get(self, service: str) -> aio.Channel:
@@ -104,13 +123,12 @@ class Channels:
             ("grpc.service_config", _SERVICE_CONFIG),
             ("grpc.enable_retries", 1),
             ("grpc.keepalive_time_ms", 30_000),
+            *self.extra_options,
         ]
         target = settings.peer(service)
         if settings.tls_mode == "mesh":
             return aio.insecure_channel(target, options=options, interceptors=interceptors)
-        identity = tls.ensure_identity(
-            settings.tls_dir, service_account(settings.service), settings.spiffe_id
-        )
+        identity = tls.ensure_identity(settings.tls_dir, settings.account, settings.spiffe_id)
         # Certificates name the service account, not the loopback address.
         options.append(("grpc.ssl_target_name_override", service_account(service)))
         return aio.secure_channel(

@@ -10,18 +10,18 @@ from google.protobuf.json_format import MessageToDict
 
 from kit import auth, errors
 from kit.clients import Channels
-from kit.settings import Settings
 from stockmesh.user.v1 import user_pb2, user_pb2_grpc
 
 
-def remote_verifier(settings: Settings, channels: Channels) -> auth.TokenVerifier:
+def remote_verifier(channels: Channels, *, leeway_seconds: float) -> auth.TokenVerifier:
     stub = user_pb2_grpc.AuthServiceStub(channels.get("user"))
+    timeout = channels.settings.call_timeout_seconds
 
     async def fetch() -> Sequence[auth.Jwk]:
         try:
-            response = await stub.GetJwks(user_pb2.GetJwksRequest(), timeout=settings.call_timeout_seconds)
+            response = await stub.GetJwks(user_pb2.GetJwksRequest(), timeout=timeout)
         except grpc.RpcError as exc:
             raise errors.Unavailable(f"svc_user unreachable for JWKS: {exc.code()}") from exc
         return [MessageToDict(key, preserving_proto_field_name=True) for key in response.keys]
 
-    return auth.TokenVerifier(auth.KeySet(fetch), leeway_seconds=int(settings.token_leeway_seconds))
+    return auth.TokenVerifier(auth.KeySet(fetch), leeway_seconds=int(leeway_seconds))

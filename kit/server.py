@@ -23,7 +23,7 @@ from grpc_reflection.v1alpha import reflection
 from kit import auth, logs, metrics, tls, tracing
 from kit.db import Database, redacted
 from kit.pipeline import CallPipeline
-from kit.settings import Settings, service_account
+from kit.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +106,7 @@ async def serve(service: Service, settings: Settings, *, ready: Callable[[int], 
         [*service.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
     if settings.tls_mode == "mtls":
-        identity = tls.ensure_identity(
-            settings.tls_dir, service_account(settings.service), settings.spiffe_id
-        )
+        identity = tls.ensure_identity(settings.tls_dir, settings.account, settings.spiffe_id)
         port = server.add_secure_port(settings.grpc_listen, tls.server_credentials(identity))
     else:
         port = server.add_insecure_port(settings.grpc_listen)

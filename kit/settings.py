@@ -55,8 +55,13 @@ class Settings:
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
+    def account(self) -> str:
+        """The service account this process runs as (its certificate's name)."""
+        return service_account(self.service)
+
+    @property
     def spiffe_id(self) -> str:
-        return spiffe_id(self.trust_domain, self.namespace, service_account(self.service))
+        return spiffe_id(self.trust_domain, self.namespace, self.account)
 
     def peer(self, service: str) -> str:
         try:

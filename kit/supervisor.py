@@ -1,8 +1,11 @@
-"""`stockmesh up`: every service as its own process on 127.0.0.1 with mTLS.
+"""`stockmesh up`: every service as its own process on 127.0.0.1 with mTLS,
+and the REST/JSON gateway in front of them.
 
 Issues the dev CA and certificates, applies migrations, starts each service,
-waits until each reports SERVING over mTLS, then watches them. Ctrl-C (or
-SIGTERM) stops them all gracefully; if one dies, the rest are stopped too.
+waits until each reports SERVING over mTLS, starts the gateway (`python -m
+gateway`, a separate program: the runtime does not import it) and waits for
+its health page, then watches them all. Ctrl-C (or SIGTERM) stops them
+gracefully; if one dies, the rest are stopped too.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 
 import grpc
@@ -25,12 +30,14 @@ from kit.settings import Settings, service_account, spiffe_id
 log = logging.getLogger("stockmesh.up")
 
 DEV_CLIENT = "dev-client"  # the identity local tools (grpcurl, tests, the CLI) use
+GATEWAY = "gateway"
+GATEWAY_LISTEN = "127.0.0.1:8080"
+GATEWAY_METRICS = "127.0.0.1:9450"
 
 
 @dataclass
 class Child:
     name: str
-    settings: Settings
     process: subprocess.Popen[bytes]
 
 
@@ -70,15 +77,34 @@ def wait_serving(settings: Settings, identity: tls.Identity, timeout: float) -> 
     return False
 
 
+def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """True once `url` answers 200 (False if the process exits first)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=1.0) as reply:  # noqa: S310 - our own loopback URL
+                if reply.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def _say(message: str) -> None:
+    # Progress for the person at the terminal, whatever the log format.
+    print(f"stockmesh up: {message}", file=sys.stderr, flush=True)
+
+
 def up(names: list[str] | None = None, *, environ: dict[str, str] | None = None) -> int:
     env = dict(os.environ if environ is None else environ)
     names = names or services.available()
     env = child_env(env)
     per_service = {name: Settings.from_env(name, env) for name in names}
     first = next(iter(per_service.values()))
-    issue_certificates(first, [*(service_account(n) for n in names), "gateway", DEV_CLIENT])
+    issue_certificates(first, [*(service_account(n) for n in names), GATEWAY, DEV_CLIENT])
     for name, settings in per_service.items():
-        log.info("migrating svc_%s (%s)", name, redacted(settings.database_url))
+        _say(f"migrating svc_{name} ({redacted(settings.database_url)})")
         migrations.upgrade(name, settings.database_url)
     children: list[Child] = []
     stopping = False
@@ -91,30 +117,33 @@ def up(names: list[str] | None = None, *, environ: dict[str, str] | None = None)
     signal.signal(signal.SIGTERM, stop)
     client = tls.load(first.tls_dir, DEV_CLIENT)
     try:
-        for name, settings in per_service.items():
+        for i, (name, settings) in enumerate(per_service.items(), start=1):
+            _say(f"[{i}/{len(names) + 1}] starting svc_{name} on {settings.grpc_listen} ...")
             process = subprocess.Popen([sys.executable, "-m", "kit.cli", "serve", name], env=env)
-            children.append(Child(name, settings, process))
+            children.append(Child(f"svc_{name}", process))
             if not wait_serving(settings, client, timeout=30.0):
                 log.error("svc_%s did not become SERVING within 30 s; stopping", name)
                 return 1
-            log.info(
-                "svc_%s SERVING on %s (mTLS), metrics on %s",
-                name,
-                settings.grpc_listen,
-                settings.metrics_listen,
-            )
-        log.info(
-            "all up: %s. Certificates in %s (use %s.pem for grpcurl). Ctrl-C stops.",
-            ", ".join(f"svc_{n}" for n in names),
-            first.tls_dir,
-            DEV_CLIENT,
+            _say(f"[{i}/{len(names) + 1}] svc_{name} SERVING (mTLS), metrics on {settings.metrics_listen}")
+        listen = env.get("STOCKMESH_GATEWAY_LISTEN", GATEWAY_LISTEN)
+        metrics = env.get("STOCKMESH_GATEWAY_METRICS_LISTEN", GATEWAY_METRICS)
+        _say(f"[{len(names) + 1}/{len(names) + 1}] starting the gateway on {listen} ...")
+        process = subprocess.Popen([sys.executable, "-m", GATEWAY], env=env)
+        children.append(Child(GATEWAY, process))
+        base = f"http://{listen}"
+        if not wait_http(f"{base}/healthz", process, timeout=30.0):
+            log.error("the gateway did not answer on %s within 30 s; stopping", base)
+            return 1
+        _say(f"[{len(names) + 1}/{len(names) + 1}] gateway ready, metrics on {metrics or 'off'}")
+        _say(
+            f"all up. REST base URL {base}/v1 · API docs {base}/docs · OpenAPI {base}/openapi.json\n"
+            f"  gRPC with client certificates from {first.tls_dir} ({DEV_CLIENT}.pem for grpcurl)\n"
+            "  first time? `stockmesh create-admin` or `stockmesh demo`, then see the README. Ctrl-C stops."
         )
         while not stopping:
             for child in children:
                 if child.process.poll() is not None:
-                    log.error(
-                        "svc_%s exited with %s; stopping the rest", child.name, child.process.returncode
-                    )
+                    log.error("%s exited with %s; stopping the rest", child.name, child.process.returncode)
                     return 1
             time.sleep(0.5)
         return 0

@@ -41,12 +41,18 @@ class JsonLinesExporter(SpanExporter):
 
 
 def configure(settings: Settings) -> TracerProvider:
-    provider = TracerProvider(resource=Resource.create({"service.name": service_account(settings.service)}))
-    if settings.traces_file is not None:
-        provider.add_span_processor(SimpleSpanProcessor(JsonLinesExporter(settings.traces_file)))
-    if settings.otlp_endpoint is not None:
+    return configure_for(service_account(settings.service), settings.traces_file, settings.otlp_endpoint)
+
+
+def configure_for(name: str, traces_file: Path | None, otlp_endpoint: str | None) -> TracerProvider:
+    """Install the process's tracer provider: spans of `name` go to the file
+    and/or the OTLP collector given."""
+    provider = TracerProvider(resource=Resource.create({"service.name": name}))
+    if traces_file is not None:
+        provider.add_span_processor(SimpleSpanProcessor(JsonLinesExporter(traces_file)))
+    if otlp_endpoint is not None:
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=settings.otlp_endpoint)))
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
     trace.set_tracer_provider(provider)
     return provider

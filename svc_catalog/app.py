@@ -30,7 +30,7 @@ async def build(settings: Settings) -> Service:
     catalog = Catalog(db, cache)
     # Tokens are verified locally with svc_user's JWKS, fetched over mTLS.
     channels = Channels(settings)
-    verifier = remote_verifier(settings, channels)
+    verifier = remote_verifier(channels, leeway_seconds=settings.token_leeway_seconds)
 
     def register(server: aio.Server) -> None:
         catalog_pb2_grpc.add_CatalogServiceServicer_to_server(service.CatalogServicer(catalog), server)

@@ -84,7 +84,7 @@ async def build(settings: Settings) -> Service:
         service_names=(service.ORDER,),
         rules=service.RULES,
         db=db,
-        verifier=remote_verifier(settings, channels),
+        verifier=remote_verifier(channels, leeway_seconds=settings.token_leeway_seconds),
         loops=[
             ("expire-orders", seconds(settings, "SWEEP_SECONDS", 5.0), sweep),
             ("book-returns", seconds(settings, "BOOKING_SECONDS", 5.0), book_returns),

@@ -58,7 +58,7 @@ async def build(settings: Settings) -> Service:
         service_names=(service.SUPPLIER, service.ORDER, service.REPLENISHMENT),
         rules=service.RULES,
         db=db,
-        verifier=remote_verifier(settings, channels),
+        verifier=remote_verifier(channels, leeway_seconds=settings.token_leeway_seconds),
         loops=[
             ("book-receipts", seconds(settings, "BOOKING_SECONDS", 5.0), book),
             ("purge-idempotency", 600.0, purge),

@@ -59,7 +59,7 @@ async def main() -> None:
         service_names=(),
         rules={METHOD: auth.ANY_USER},
         db=Database(settings.database_url),
-        verifier=remote_verifier(settings, channels),
+        verifier=remote_verifier(channels, leeway_seconds=settings.token_leeway_seconds),
         on_stop=[channels.close],
     )
     await serve(service, settings)

@@ -1,0 +1,61 @@
+"""`python -m gateway`: serve the REST/JSON edge until SIGTERM or Ctrl-C.
+
+uvicorn with uvloop and httptools (see docs/gateway.md for the measured
+choice); its own access log is off, the gateway writes one JSON line per
+request with the request and trace ids.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+
+from gateway.app import create_app
+from gateway.routes import RouteError
+from gateway.settings import GatewaySettings
+from kit import logs, metrics, tracing
+from kit.settings import SettingsError
+
+log = logging.getLogger("gateway")
+
+
+def main() -> int:
+    try:
+        settings = GatewaySettings.from_env()
+    except SettingsError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return 2
+    logs.configure("gateway", settings.log_level, settings.log_format)
+    tracing.configure_for("gateway", settings.traces_file, settings.otlp_endpoint)
+    try:
+        app = create_app(settings)
+    except RouteError as exc:
+        log.error("cannot serve these contracts: %s", exc)
+        return 2
+    host, _, port = settings.listen.rpartition(":")
+    if settings.metrics_listen:
+        metrics.serve(settings.metrics_listen)
+    log.info(
+        "serving",
+        extra={"listen": settings.listen, "metrics": settings.metrics_listen, "tls": settings.tls_mode},
+    )
+    config = uvicorn.Config(
+        app,
+        host=host or "127.0.0.1",
+        port=int(port),
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_config=None,
+        server_header=False,
+        timeout_graceful_shutdown=int(settings.grace_seconds),
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
