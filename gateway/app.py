@@ -26,6 +26,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from gateway import docs, errors, observe, openapi, streams, transcode
 from gateway.access import EdgeAuth
@@ -250,8 +251,13 @@ def create_app(settings: GatewaySettings, table: RouteTable | None = None) -> St
     # gateway is built when the server's loop starts, not at import.
     running: list[Gateway] = []
 
-    async def handle(request: Request) -> Response:
-        return await running[0].handle(request)
+    async def handle(scope: Scope, receive: Receive, send: Send) -> None:
+        # Every path the pages below do not take comes here, whatever its
+        # characters: the route table decides, not a path regex.
+        if scope["type"] != "http":
+            return
+        response = await running[0].handle(Request(scope, receive))
+        await response(scope, receive, send)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "SERVING", "routes": len(table.routes)})
@@ -265,11 +271,7 @@ def create_app(settings: GatewaySettings, table: RouteTable | None = None) -> St
         finally:
             await running.pop().close()
 
-    routes: list[BaseRoute] = [
-        Route("/healthz", healthz, methods=["GET"]),
-        *docs.routes(document),
-        Route("/{path:path}", handle, methods=METHODS),
-    ]
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"]), *docs.routes(document)]
     middleware = [Middleware(GZipMiddleware, minimum_size=1024)]
     if settings.cors_origins:
         middleware.insert(
@@ -293,5 +295,6 @@ def create_app(settings: GatewaySettings, table: RouteTable | None = None) -> St
             ),
         )
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.router.default = handle
     app.state.document = document
     return app

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from google.api import annotations_pb2, http_pb2
+from google.api import annotations_pb2, field_behavior_pb2, http_pb2
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.descriptor import (
     Descriptor,
@@ -111,6 +111,22 @@ class Contracts:
             text = location.leading_comments or location.trailing_comments
             if name is not None and text.strip():
                 self._comments[name] = _tidy(text)
+
+
+def behaviors(field: FieldDescriptor) -> frozenset[int]:
+    """The field's `google.api.field_behavior` values.
+
+    The gateway's pool is not the default pool, so its options carry the
+    extension as unknown bytes: re-parsing them where `field_behavior_pb2`
+    is registered reads it.
+    """
+    options = descriptor_pb2.FieldOptions.FromString(field.GetOptions().SerializeToString())
+    return frozenset(options.Extensions[field_behavior_pb2.field_behavior])
+
+
+def is_map(field: FieldDescriptor) -> bool:
+    message = field.message_type
+    return message is not None and bool(message.GetOptions().map_entry)
 
 
 def _key(element: Element) -> str:

@@ -19,8 +19,9 @@ from google.protobuf import any_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.rpc import error_details_pb2, status_pb2
 
+from gateway.descriptors import behaviors
 from gateway.routes import Route, RouteTable
-from gateway.schemas import REF, REQUIRED, Schema, SchemaSet, behaviors, real_oneof, scalar_like
+from gateway.schemas import REF, REQUIRED, Schema, SchemaSet, real_oneof, scalar_like
 from gateway.templates import PathTemplate, TemplateError, Variable
 
 OPENAPI_VERSION = "3.1.0"

@@ -12,10 +12,9 @@ import copy
 from typing import Any
 
 from google.api import field_behavior_pb2
-from google.protobuf import descriptor_pb2
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor, OneofDescriptor
 
-from gateway.descriptors import Contracts
+from gateway.descriptors import Contracts, behaviors, is_map
 
 Schema = dict[str, Any]
 REF = "#/components/schemas/"
@@ -97,21 +96,6 @@ _NOTES = {
     IMMUTABLE: "Immutable: set on create, never changed afterwards.",
     IDENTIFIER: "Identifier: the resource name, assigned by the server on create.",
 }
-
-
-def behaviors(field: FieldDescriptor) -> frozenset[int]:
-    """The field's `google.api.field_behavior` values.
-
-    The gateway's pool is not the default pool, so its options carry the extension as unknown bytes:
-    re-parsing them where `field_behavior_pb2` is registered reads it.
-    """
-    options = descriptor_pb2.FieldOptions.FromString(field.GetOptions().SerializeToString())
-    return frozenset(options.Extensions[field_behavior_pb2.field_behavior])
-
-
-def is_map(field: FieldDescriptor) -> bool:
-    message = field.message_type
-    return message is not None and bool(message.GetOptions().map_entry)
 
 
 def scalar_like(field: FieldDescriptor) -> bool:

@@ -19,11 +19,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import msgspec
+from google.api import field_behavior_pb2
 from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from gateway import errors, fields
+from gateway.descriptors import behaviors, is_map
 from gateway.routes import Route
 
 JSON_TYPES = ("application/json",)
@@ -177,7 +179,55 @@ def response_json(route: Route, response: Message) -> tuple[bytes, str | None]:
 
 
 def as_dict(message: Message) -> dict[str, Any]:
-    return json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
+    """A message in its JSON form, without its INPUT_ONLY fields (a user's
+    `password` is taken, never shown, not even empty)."""
+    data = json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
+    _strip(data, message.DESCRIPTOR)
+    return data
+
+
+# Per message type: (json name, what to do: "drop", "one", "many" or "map",
+# the nested message type to walk into).
+_Plan = list[tuple[str, str, Any]]
+_plans: dict[str, _Plan] = {}
+
+
+def _strip(data: Any, descriptor: Any) -> None:
+    plan = _plan(descriptor)
+    if not plan or not isinstance(data, dict):
+        return
+    for name, action, nested in plan:
+        if action == "drop":
+            data.pop(name, None)
+            continue
+        value = data.get(name)
+        if action == "one":
+            _strip(value, nested)
+            continue
+        items = (value or []) if action == "many" else (value or {}).values()
+        for item in items:
+            _strip(item, nested)
+
+
+def _plan(descriptor: Any) -> _Plan:
+    """What to drop or walk into in messages of this type, worked out once;
+    empty for the (usual) types with no INPUT_ONLY field anywhere below."""
+    found = _plans.get(descriptor.full_name)
+    if found is not None:
+        return found
+    _plans[descriptor.full_name] = []  # a recursive type is walked once
+    plan: _Plan = []
+    for field in descriptor.fields:
+        if field_behavior_pb2.INPUT_ONLY in behaviors(field):
+            plan.append((field.json_name, "drop", None))
+            continue
+        nested, action = field.message_type, "many" if field.is_repeated else "one"
+        if nested is not None and is_map(field):
+            nested, action = nested.fields_by_name["value"].message_type, "map"
+        if nested is not None and _plan(nested):
+            plan.append((field.json_name, action, nested))
+    _plans[descriptor.full_name] = plan
+    return plan
 
 
 def encode(data: Any) -> bytes:
