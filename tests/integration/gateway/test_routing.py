@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator
 from concurrent import futures
 from pathlib import Path
@@ -101,6 +102,17 @@ class Widgets:
             message.widget.color = f"{message.widget.color}:{','.join(message.tags)}"
             return response(widget=message.widget)
 
+        self.cancelled = threading.Event()
+
+        def wait(message: Any, context: grpc.ServicerContext) -> Any:
+            # Holds the call until the caller goes away (or 15 s pass).
+            deadline = time.monotonic() + 15
+            while context.is_active() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if not context.is_active():
+                self.cancelled.set()
+            return response()
+
         handler = grpc.method_handlers_generic_handler(
             f"{PACKAGE}.{SERVICE}",
             {
@@ -109,7 +121,7 @@ class Widgets:
                     request_deserializer=request.FromString,
                     response_serializer=lambda m: m.SerializeToString(),
                 )
-                for name, fn in (("GetWidget", get), ("PaintWidget", paint))
+                for name, fn in (("GetWidget", get), ("PaintWidget", paint), ("WaitWidget", wait))
             },
         )
         identity = tls.issue(
@@ -125,17 +137,25 @@ class Widgets:
         return widget_set(
             {
                 "GetWidget": http_pb2.HttpRule(get="/v2/{name=widgets/*}"),
+                "WaitWidget": http_pb2.HttpRule(get="/v2/{name=widgets/*}:wait"),
                 "PaintWidget": http_pb2.HttpRule(
                     post="/v2/{widget.name=widgets/*}:paint", body="widget", response_body="widget"
                 ),
             },
-            public=("GetWidget", "PaintWidget"),
+            public=("GetWidget", "PaintWidget", "WaitWidget"),
         )
 
 
 @pytest.fixture
-def widget_gateway(stacks: Stacks, tmp_path: Path) -> Iterator[GatewayProcess]:
-    widgets = Widgets(stacks.tls_dir)
+def widgets(stacks: Stacks) -> Iterator[Widgets]:
+    served = Widgets(stacks.tls_dir)
+    yield served
+    served.cancelled.set()
+    threading.Thread(target=served.server.stop, args=(1,)).start()
+
+
+@pytest.fixture
+def widget_gateway(stacks: Stacks, tmp_path: Path, widgets: Widgets) -> Iterator[GatewayProcess]:
     descriptors = tmp_path / "widget.binpb"
     descriptors.write_bytes(Widgets.descriptor_set().SerializeToString())
     gateway = start_gateway(
@@ -146,7 +166,6 @@ def widget_gateway(stacks: Stacks, tmp_path: Path) -> Iterator[GatewayProcess]:
     )
     yield gateway
     gateway.stop()
-    threading.Thread(target=widgets.server.stop, args=(1,)).start()
 
 
 def test_a_new_rpc_with_a_rule_is_served_with_no_gateway_change(widget_gateway: GatewayProcess) -> None:
@@ -164,3 +183,13 @@ def test_a_new_rpc_with_a_rule_is_served_with_no_gateway_change(widget_gateway: 
     # response_body: the widget alone; the repeated query key reached the request.
     assert painted.json() == {"name": "widgets/w7", "color": "red:a,b", "size": "3", "etag": ""}
     assert unknown.status_code == 404
+
+
+def test_a_client_that_goes_away_cancels_its_grpc_call(
+    widget_gateway: GatewayProcess, widgets: Widgets
+) -> None:
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(f"{widget_gateway.base_url}/v2/widgets/w1:wait", timeout=1.0)
+
+    # The service sees the cancellation long before its own 15 s are up.
+    assert widgets.cancelled.wait(5)
