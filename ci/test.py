@@ -20,7 +20,7 @@ PY = sys.executable
 BUF = str(ROOT / "node_modules" / ".bin" / "buf")
 SERVICES = sorted(p.name for p in ROOT.glob("svc_*") if (p / "__init__.py").exists())
 CODE = ["kit", "gateway", "tools", *SERVICES, "ci", "tests", "bench"]
-TYPED = ["kit", "gateway", "tools", *SERVICES]
+TYPED = ["kit", "gateway", "tools", *SERVICES, "ci/smoke"]
 
 STEPS: dict[str, list[list[str]]] = {
     "lint": [

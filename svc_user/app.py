@@ -78,15 +78,30 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 def _create_admin(args: argparse.Namespace) -> int:
     settings = Settings.from_env(NAME)
-    tenant = args.tenant or input("tenant slug: ").strip()
-    email = args.email or input("admin email: ").strip()
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = getpass.getpass("admin password: ")
-        if getpass.getpass("again: ") != password:
-            print("passwords differ", file=sys.stderr)
-            return 1
+    # Prompts need a terminal; from a script or a pipe they would fail with a
+    # traceback (or read the password as the tenant), so say what to pass.
+    missing = [flag for flag, given in (("--tenant", args.tenant), ("--email", args.email)) if not given]
+    if not sys.stdin.isatty() and (missing or not args.password_stdin):
+        needs = [*missing, *([] if args.password_stdin else ["--password-stdin (the password on stdin)"])]
+        print(
+            f"create-admin: no terminal to prompt on; pass {', '.join(needs)}, e.g.\n"
+            '  echo "$PW" | stockmesh create-admin --tenant acme --email a@acme.test --password-stdin',
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        tenant = args.tenant or input("tenant slug: ").strip()
+        email = args.email or input("admin email: ").strip()
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = getpass.getpass("admin password: ")
+            if getpass.getpass("again: ") != password:
+                print("passwords differ", file=sys.stderr)
+                return 1
+    except (EOFError, KeyboardInterrupt):
+        print("\ncreate-admin: cancelled", file=sys.stderr)
+        return 1
     migrations.upgrade(NAME, settings.database_url)
 
     async def create() -> None:

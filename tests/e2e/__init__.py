@@ -1,0 +1,1 @@
+"""End-to-end tests: the system as a user starts it, driven from the outside."""
