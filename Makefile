@@ -8,7 +8,7 @@ BUF := node_modules/.bin/buf
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help up test check lint typecheck proto-lint proto-breaking gen gen-check unit pytest migrate admin certs bench clean
+.PHONY: help up test check lint typecheck proto-lint proto-breaking gen gen-check unit pytest migrate admin certs demo smoke bench bench-gateway clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -62,8 +62,17 @@ admin: $(STAMP) ## Create a tenant and its first admin (prompts)
 certs: $(STAMP) ## Issue the dev CA and every service's certificate
 	$(BIN)/stockmesh certs
 
+demo: $(STAMP) ## Load the demo tenant through the REST API of a running `make up` (idempotent)
+	$(BIN)/stockmesh demo $(ARGS)
+
+smoke: $(STAMP) ## HTTP probe of a running system (ARGS=--base-url URL --tenant T --email E; password in STOCKMESH_SMOKE_PASSWORD)
+	$(BIN)/python ci/smoke $(ARGS)
+
 bench: $(STAMP) ## Reservation throughput vs a bare UPDATE loop on PostgreSQL (ARGS=--clients 32 64 --replicas 2)
 	$(BIN)/python -m bench.reservations $(ARGS)
+
+bench-gateway: $(STAMP) ## REST gateway vs direct gRPC, SSE fan-out to 1,000 subscribers (ARGS=--compare-servers --profile)
+	$(BIN)/python -m bench.gateway $(ARGS)
 
 clean: ## Remove local state (.stockmesh/), build output and caches
 	rm -rf .stockmesh .build .mypy_cache .ruff_cache .pytest_cache
