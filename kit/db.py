@@ -163,6 +163,21 @@ class Database:
                 if not raw.closed:
                     await raw.set_autocommit(False)
 
+    async def dedicated_connection(self, application_name: str) -> psycopg.AsyncConnection[Any]:
+        """PostgreSQL only: a psycopg connection of its own, outside the pool,
+        in autocommit, for a session that lasts as long as its user (LISTEN).
+        Taken from the pool it would hold a slot for good and could be
+        recycled under its session. The caller closes it."""
+        if self.dialect != "postgresql":
+            raise RuntimeError("a dedicated connection needs PostgreSQL")
+        conninfo = sync_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        try:
+            return await psycopg.AsyncConnection.connect(
+                conninfo, autocommit=True, connect_timeout=5, application_name=application_name
+            )
+        except psycopg.Error as exc:
+            _raise_driver_error(exc)
+
     @asynccontextmanager
     async def _driver_connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
         if self.dialect != "postgresql":

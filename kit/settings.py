@@ -134,3 +134,14 @@ def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float 
 def seconds(settings: Settings, name: str, default: float) -> float:
     """A service-specific duration, e.g. STOCKMESH_USER_ACCESS_TOKEN_SECONDS."""
     return _float(settings.extra, f"STOCKMESH_{settings.service.upper()}_{name}", default)
+
+
+def count(settings: Settings, name: str, default: int) -> int:
+    """A service-specific positive whole number, e.g. STOCKMESH_STOCK_WATCH_QUEUE_SIZE."""
+    variable = f"STOCKMESH_{settings.service.upper()}_{name}"
+    raw = settings.extra.get(variable, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{variable} must be a whole number from 1, not {raw!r}")
+    return int(raw)

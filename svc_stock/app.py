@@ -11,7 +11,7 @@ from kit.clients import Channels
 from kit.db import Database
 from kit.jwks import remote_verifier
 from kit.server import Service
-from kit.settings import Settings, seconds
+from kit.settings import Settings, count, seconds
 from stockmesh.stock.v1 import stock_pb2_grpc
 from svc_stock import service, store
 from svc_stock.catalog import SkuDirectory
@@ -39,6 +39,7 @@ def use_cases(
         poll_seconds=seconds(settings, "WATCH_POLL_SECONDS", 0.2),
         heartbeat_seconds=seconds(settings, "WATCH_HEARTBEAT_SECONDS", 15.0),
         max_seconds=seconds(settings, "WATCH_MAX_SECONDS", 1800.0),
+        queue_size=count(settings, "WATCH_QUEUE_SIZE", 1000),
     )
     reservations = Reservations(db, clock, system=system)
     stock = Stock(db, catalog, clock, free_lapsed=reservations.expire_lapsed_on)
@@ -69,10 +70,10 @@ async def build(settings: Settings) -> Service:
         service_names=(service.WAREHOUSE, service.STOCK, service.RESERVATION),
         rules=service.RULES,
         db=db,
-        verifier=remote_verifier(settings, channels),
+        verifier=remote_verifier(channels, leeway_seconds=settings.token_leeway_seconds),
         loops=[
             ("expire-reservations", seconds(settings, "SWEEP_SECONDS", 1.0), sweep),
             ("purge-idempotency", 600.0, purge),
         ],
-        on_stop=[channels.close],
+        on_stop=[channels.close, watcher.close],
     )

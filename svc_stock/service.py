@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 from kit import auth, context, protos
@@ -320,13 +321,19 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         query = WatchQuery(
             convert.parent(request.parent), tuple(request.skus), request.cursor, request.send_initial_levels
         )
-        async for event in self.watcher.watch(auth.principal(), query):
-            yield pb.WatchStockLevelsResponse(
-                type=pb.WatchEventType.Value(f"WATCH_EVENT_TYPE_{EventType(event.type).name}"),
-                stock_level=convert.level(event.level) if event.level else None,
-                movement=convert.movement(event.movement) if event.movement else None,
-                cursor=event.cursor,
-            )
+        events = await self.watcher.open(auth.principal(), query)
+        # Checked and started: say so now rather than with the first message,
+        # which may be a heartbeat away; a client such as the REST gateway
+        # waits for this to tell a refused stream from a started one.
+        await context.send_initial_metadata(())
+        async with contextlib.aclosing(events):
+            async for event in events:
+                yield pb.WatchStockLevelsResponse(
+                    type=pb.WatchEventType.Value(f"WATCH_EVENT_TYPE_{EventType(event.type).name}"),
+                    stock_level=convert.level(event.level) if event.level else None,
+                    movement=convert.movement(event.movement) if event.movement else None,
+                    cursor=event.cursor,
+                )
 
 
 class ReservationServicer(stock_pb2_grpc.ReservationServiceServicer):

@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kit import db, idempotency
 from kit.db import UtcDateTime
+from svc_stock import feed_store
 from svc_stock.domain import (
     Address,
     AdjustmentReason,
@@ -486,18 +487,22 @@ async def count_level(
 
 
 async def next_sequences(conn: AsyncConnection, tenant_id: str, count: int) -> int:
-    """Reserve `count` ledger sequences; returns the first. Locks the tenant's
-    sequence row until commit, which is why it comes last."""
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    """Reserve `count` ledger sequences for the movements the transaction
+    appends; returns the first. Locks the tenant's sequence row until commit,
+    which is why it comes last. On PostgreSQL the same statement announces
+    the append to live streams, delivered on commit (`feed_store`)."""
+    postgresql = conn.dialect.name == "postgresql"
+    dialect_insert = pg_insert if postgresql else sqlite_insert
+    returned = [sequences.c.last_sequence, *([feed_store.notify(tenant_id)] if postgresql else [])]
     statement: Any = (
         dialect_insert(sequences)
         .values(tenant_id=tenant_id, last_sequence=count)
         .on_conflict_do_update(
             index_elements=[sequences.c.tenant_id], set_={"last_sequence": sequences.c.last_sequence + count}
         )
-        .returning(sequences.c.last_sequence)
+        .returning(*returned)
     )
-    last = int((await conn.execute(statement)).scalar_one())
+    last = int((await conn.execute(statement)).one()[0])
     return last - count + 1
 
 
@@ -1016,6 +1021,8 @@ _LEVEL_DELTAS = """json_to_recordset(%(deltas)s::json)
 
 # The whole batch or nothing: if a claim was already taken or a level is
 # short, the last SELECT divides by zero, which undoes the whole statement.
+# Its one-row FROM announces the append to live streams (`feed_store`): the
+# notification commits with the statement and is dropped when it undoes itself.
 _RESERVE_WHOLE_SQL = _compose(
     "WITH",
     _CLAIM,
@@ -1042,7 +1049,9 @@ changed AS (
 SELECT 1 / (SELECT count(*) FROM sequence)::int AS whole, s.last_sequence - %(count)s + 1 AS first_sequence,
        g.warehouse_id, g.sku, g.on_hand, g.reserved_before, g.reorder_point, g.reorder_quantity,
        g.last_count_at, g.updated_at, g.version_before
-FROM (SELECT 1) AS one LEFT JOIN sequence AS s ON true LEFT JOIN changed AS g ON true
+FROM (SELECT """,
+    feed_store.NOTIFY_SQL,
+    """) AS one LEFT JOIN sequence AS s ON true LEFT JOIN changed AS g ON true
 """,
 )
 
@@ -1065,6 +1074,8 @@ SELECT NULL, * FROM locked
 )
 
 # The levels were locked by `claim_and_lock`, so every update goes through.
+# The last SELECT announces the append to live streams (`feed_store`), on the
+# commit of the transaction.
 _WRITE_RESERVATIONS_SQL = _compose(
     """WITH changed AS (
     UPDATE stock_levels AS l
@@ -1078,7 +1089,9 @@ _WRITE_RESERVATIONS_SQL = _compose(
 ),""",
     _WRITE.format(go="true"),
     """
-SELECT s.last_sequence - %(count)s + 1 AS first_sequence, (SELECT count(*) FROM changed) AS changed
+SELECT s.last_sequence - %(count)s + 1 AS first_sequence, (SELECT count(*) FROM changed) AS changed, """,
+    feed_store.NOTIFY_SQL,
+    """
 FROM sequence AS s
 """,
 )
@@ -1159,7 +1172,7 @@ async def write_reservations(
     cursor = await conn.execute(_WRITE_RESERVATIONS_SQL, params)
     row = await cursor.fetchone()
     assert row is not None
-    first_sequence, changed = row
+    first_sequence, changed, _announced = row
     if changed != expected:  # pragma: no cover - the levels were locked by claim_and_lock
         raise RuntimeError(f"{changed} of {expected} levels changed")
     return int(first_sequence)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from psycopg import _queries
 
-from svc_stock import store
+from svc_stock import feed_store, store
 from svc_stock.domain import Level, Line, grant_in_order
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -63,3 +63,10 @@ def test_the_batch_statements_are_short_enough_for_psycopg_to_cache_their_parsin
     # Longer statements are parsed again on every execution, for every batch.
     for statement in (store._RESERVE_WHOLE_SQL, store._CLAIM_AND_LOCK_SQL, store._WRITE_RESERVATIONS_SQL):
         assert len(statement.encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH
+
+
+def test_the_batch_statements_that_append_movements_announce_them_in_their_own_transaction() -> None:
+    # Live streams on PostgreSQL are woken by this notification, not by polling.
+    for statement in (store._RESERVE_WHOLE_SQL, store._WRITE_RESERVATIONS_SQL):
+        assert feed_store.NOTIFY_SQL in statement
+    assert feed_store.NOTIFY_SQL not in store._CLAIM_AND_LOCK_SQL

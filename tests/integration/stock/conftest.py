@@ -23,6 +23,14 @@ FAST = {
     "STOCKMESH_STOCK_WATCH_HEARTBEAT_SECONDS": "1",
 }
 
+# Streams that stay silent for a minute (no heartbeat and, on PostgreSQL, no
+# re-check of the ledger), so only a notification can bring a change at once;
+# queues of four changes, so a stream falls behind with one receipt.
+QUIET = {
+    "STOCKMESH_STOCK_WATCH_HEARTBEAT_SECONDS": "60",
+    "STOCKMESH_STOCK_WATCH_QUEUE_SIZE": "4",
+}
+
 
 def stock_stack(
     stacks: Stacks, backend: str, *, variant: str = "", **settings: str
@@ -174,6 +182,21 @@ def unswept_stock_service(stacks: Stacks) -> harness.ServiceProcess:
 @pytest.fixture
 def unswept_world(unswept_stock_service: harness.ServiceProcess, stacks: Stacks) -> Iterator[World]:
     yield from world_of(unswept_stock_service, stacks, "sqlite")
+
+
+@pytest.fixture(scope="session")
+def quiet_stock_service(stacks: Stacks, backend: str) -> harness.ServiceProcess:
+    return stock_stack(stacks, backend, variant="-quiet", **QUIET)
+
+
+@pytest.fixture
+def quiet_world(quiet_stock_service: harness.ServiceProcess, stacks: Stacks, backend: str) -> Iterator[World]:
+    yield from world_of(quiet_stock_service, stacks, backend)
+
+
+@pytest.fixture
+def pg_quiet_world(stacks: Stacks) -> Iterator[World]:
+    yield from world_of(stock_stack(stacks, "postgresql", variant="-quiet", **QUIET), stacks, "postgresql")
 
 
 @pytest.fixture

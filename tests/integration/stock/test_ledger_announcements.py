@@ -1,0 +1,118 @@
+"""On PostgreSQL every transaction that appends to the ledger announces it
+on commit, whichever way it writes (the general path, a batch granted whole
+in one statement, a batch decided one by one), and a write that is refused
+announces nothing. Driven through the use case, listening on a connection
+of the test's own."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+
+from kit import migrations
+from kit.db import Database
+from kit.identity import Principal, Role
+from svc_stock import commands, store
+from svc_stock.domain import InsufficientStock, Line, Provenance
+from svc_stock.feed_store import CHANNEL
+from svc_stock.usecases.reservations import Reservations, reservation_etag
+from tests import harness
+
+SKU = "ANNOUNCE-1"
+
+
+@dataclass
+class Setup:
+    reservations: Reservations
+    who: Principal
+    warehouse: str
+    listener: psycopg.AsyncConnection[object]
+
+    def origin(self) -> Provenance:
+        return Provenance(self.who.user_id, "caller", str(uuid.uuid4()), "")
+
+    def reserve(self, quantity: int) -> commands.Reserve:
+        return commands.Reserve("orders/announce", (Line(self.warehouse, SKU, quantity),), commands.Expiry())
+
+    async def announced(self) -> list[str]:
+        """The payloads received: the first within five seconds, then any
+        more within half a second of it."""
+        first = [n.payload async for n in self.listener.notifies(timeout=5, stop_after=1)]
+        return first + [n.payload async for n in self.listener.notifies(timeout=0.5)]
+
+
+@pytest.fixture
+async def setup() -> AsyncIterator[Setup]:
+    with harness.postgres_database() as url:
+        migrations.upgrade("stock", url)
+        db = Database(url)
+        tenant, warehouse, now = str(uuid.uuid4()), str(uuid.uuid4()), datetime.now(UTC)
+        async with db.transaction() as conn:
+            await conn.execute(
+                store.warehouses.insert().values(
+                    tenant_id=tenant,
+                    id=warehouse,
+                    code="W1",
+                    display_name="W1",
+                    address="{}",
+                    status="active",
+                    created_at=now,
+                    updated_at=now,
+                    archived_at=None,
+                    version=1,
+                )
+            )
+            await conn.execute(
+                store.levels.insert().values(
+                    tenant_id=tenant,
+                    warehouse_id=warehouse,
+                    sku=SKU,
+                    on_hand=10,
+                    reserved=0,
+                    reorder_point=0,
+                    reorder_quantity=0,
+                    last_count_at=None,
+                    updated_at=now,
+                    version=1,
+                )
+            )
+        listener = await psycopg.AsyncConnection.connect(url, autocommit=True)
+        await listener.execute(f"LISTEN {CHANNEL}")
+        system = Provenance("", "spiffe://stockmesh.test/ns/stockmesh/sa/svc-stock", "", "")
+        who = Principal("user-1", tenant, frozenset({Role.CLERK}), "token-1")
+        try:
+            yield Setup(Reservations(db, lambda: datetime.now(UTC), system=system), who, warehouse, listener)
+        finally:
+            await listener.close()
+            await db.dispose()
+
+
+async def test_every_write_path_announces_its_tenant_on_commit_and_a_refused_write_does_not(
+    setup: Setup,
+) -> None:
+    reservations, tenant = setup.reservations, setup.who.tenant_id
+
+    # Plentiful stock: the batch is granted whole, in one statement.
+    whole = await reservations.reserve(setup.who, setup.origin(), setup.reserve(2))
+    after_whole = await setup.announced()
+    # Short: the batch statement undoes itself, the general path refuses.
+    with pytest.raises(InsufficientStock):
+        await reservations.reserve(setup.who, setup.origin(), setup.reserve(50))
+    after_refusal = await setup.announced()
+    # The tenant's next batch is decided one by one, under the level locks.
+    await reservations.reserve(setup.who, setup.origin(), setup.reserve(3))
+    after_one_by_one = await setup.announced()
+    # A release books on the general path.
+    release = commands.Release(whole.reservation.id, reservation_etag(whole.reservation))
+    await reservations.release(setup.who, setup.origin(), release)
+    after_release = await setup.announced()
+
+    assert after_whole == [tenant]
+    assert after_refusal == []
+    assert after_one_by_one == [tenant]
+    assert after_release == [tenant]
