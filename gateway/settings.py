@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from kit.settings import GRPC_PORTS, SettingsError, TlsMode, service_account, spiffe_id
+from kit.settings import GRPC_PORTS, SettingsError, TlsMode, number, service_account, spiffe_id
 
 ACCOUNT = "gateway"  # the certificate `stockmesh certs` issues for the edge
 DEFAULT_LISTEN = "127.0.0.1:8080"
@@ -101,34 +101,21 @@ class GatewaySettings:
             trust_domain=env.get("STOCKMESH_TRUST_DOMAIN", "stockmesh.local"),
             namespace=env.get("STOCKMESH_NAMESPACE", "stockmesh"),
             environ={k: v for k, v in env.items() if k.startswith("STOCKMESH_") and k.endswith("_ADDR")},
-            call_timeout_seconds=_number(env, "STOCKMESH_GATEWAY_TIMEOUT_SECONDS", 10.0),
-            max_timeout_seconds=_number(env, "STOCKMESH_GATEWAY_MAX_TIMEOUT_SECONDS", 60.0),
-            stream_max_seconds=_number(env, "STOCKMESH_GATEWAY_STREAM_MAX_SECONDS", 3600.0),
-            max_body_bytes=int(_number(env, "STOCKMESH_GATEWAY_MAX_BODY_BYTES", 4 * 1024 * 1024)),
+            call_timeout_seconds=number(env, "STOCKMESH_GATEWAY_TIMEOUT_SECONDS", 10.0),
+            max_timeout_seconds=number(env, "STOCKMESH_GATEWAY_MAX_TIMEOUT_SECONDS", 60.0),
+            stream_max_seconds=number(env, "STOCKMESH_GATEWAY_STREAM_MAX_SECONDS", 3600.0),
+            max_body_bytes=int(number(env, "STOCKMESH_GATEWAY_MAX_BODY_BYTES", 4 * 1024 * 1024)),
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
-            subject_rate=_number(env, "STOCKMESH_GATEWAY_RATE_PER_USER", 50.0),
-            subject_burst=int(_number(env, "STOCKMESH_GATEWAY_BURST_PER_USER", 100)),
-            address_rate=_number(env, "STOCKMESH_GATEWAY_RATE_PER_ADDRESS", 100.0),
-            address_burst=int(_number(env, "STOCKMESH_GATEWAY_BURST_PER_ADDRESS", 200)),
+            subject_rate=number(env, "STOCKMESH_GATEWAY_RATE_PER_USER", 50.0),
+            subject_burst=int(number(env, "STOCKMESH_GATEWAY_BURST_PER_USER", 100)),
+            address_rate=number(env, "STOCKMESH_GATEWAY_RATE_PER_ADDRESS", 100.0),
+            address_burst=int(number(env, "STOCKMESH_GATEWAY_BURST_PER_ADDRESS", 200)),
             redis_url=env.get("REDIS_URL") or None,
             redis_prefix=env.get("STOCKMESH_GATEWAY_REDIS_PREFIX", ""),
             log_level=env.get("STOCKMESH_LOG_LEVEL", "INFO").upper(),
             log_format=log_format,  # type: ignore[arg-type]
             traces_file=Path(traces) if traces else None,
             otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
-            token_leeway_seconds=_number(env, "STOCKMESH_TOKEN_LEEWAY_SECONDS", 30.0),
-            grace_seconds=_number(env, "STOCKMESH_GRACE_SECONDS", 10.0),
+            token_leeway_seconds=number(env, "STOCKMESH_TOKEN_LEEWAY_SECONDS", 30.0, minimum=0.0),
+            grace_seconds=number(env, "STOCKMESH_GRACE_SECONDS", 10.0),
         )
-
-
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, not {raw!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise SettingsError(f"{name} must be a positive number, not {raw!r}")
-    return value

@@ -36,23 +36,19 @@ class Upstream:
                 ("grpc.max_receive_message_length", _MAX_MESSAGE),
             ],
         )
-        self._unary: dict[str, Any] = {}
-        self._stream: dict[str, Any] = {}
+        self._callables: dict[str, Any] = {}
 
     def unary(self, route: Route) -> aio.UnaryUnaryMultiCallable[Any, Any]:
-        found = self._unary.get(route.grpc_path)
-        if found is None:
-            found = self._unary[route.grpc_path] = self.channels.get(route.service).unary_unary(
-                route.grpc_path,
-                request_serializer=_serialize,
-                response_deserializer=route.response_class.FromString,
-            )
-        return found
+        return self._callable(route, "unary_unary")  # type: ignore[no-any-return]
 
     def stream(self, route: Route) -> aio.UnaryStreamMultiCallable[Any, Any]:
-        found = self._stream.get(route.grpc_path)
+        return self._callable(route, "unary_stream")  # type: ignore[no-any-return]
+
+    def _callable(self, route: Route, kind: str) -> Any:
+        # One multi-callable per method, made on first use: the channel's own.
+        found = self._callables.get(route.grpc_path)
         if found is None:
-            found = self._stream[route.grpc_path] = self.channels.get(route.service).unary_stream(
+            found = self._callables[route.grpc_path] = getattr(self.channels.get(route.service), kind)(
                 route.grpc_path,
                 request_serializer=_serialize,
                 response_deserializer=route.response_class.FromString,

@@ -22,7 +22,7 @@ from grpc import aio
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from kit import auth, context, tls
+from kit import auth, context, status, tls
 from kit.settings import TlsMode, service_account
 
 
@@ -63,18 +63,6 @@ _SERVICE_CONFIG = json.dumps(
 
 
 tracer = trace.get_tracer("kit.clients")
-
-# Codes that are the callee's fault: the client span is marked as an error.
-_FAULTS = frozenset(
-    {
-        grpc.StatusCode.UNKNOWN,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.UNIMPLEMENTED,
-        grpc.StatusCode.INTERNAL,
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DATA_LOSS,
-    }
-)
 
 
 def _outgoing_metadata(metadata: Any, span: trace.Span) -> aio.Metadata:
@@ -159,7 +147,7 @@ def _finish_when_done(call: Any, span: trace.Span) -> None:
         except asyncio.CancelledError:
             code = grpc.StatusCode.CANCELLED
         span.set_attribute("rpc.grpc.status_code", code.value[0])
-        if code in _FAULTS:
+        if code in status.SERVER_FAULTS:
             span.set_status(Status(StatusCode.ERROR, code.name))
         span.end()
 

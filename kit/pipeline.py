@@ -34,19 +34,6 @@ from kit.rpc import Context
 log = logging.getLogger("kit.rpc")
 tracer = trace.get_tracer("kit.pipeline")
 
-# Codes that are the server's fault: the span is marked as an error (as
-# OpenTelemetry's gRPC conventions say); the others are the caller's.
-SERVER_FAULTS = frozenset(
-    {
-        grpc.StatusCode.UNKNOWN,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.UNIMPLEMENTED,
-        grpc.StatusCode.INTERNAL,
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DATA_LOSS,
-    }
-)
-
 # Infrastructure services: the kubelet, the mesh and grpcurl must reach them
 # without a user token. Workload identity (mTLS) still applies.
 INFRASTRUCTURE = (
@@ -225,7 +212,7 @@ class CallPipeline(aio.ServerInterceptor):  # type: ignore[type-arg]
         method.handled(code).inc()
         method.handling_seconds.observe(elapsed)
         span.set_attribute("rpc.grpc.status_code", code.value[0])
-        if code in SERVER_FAULTS:
+        if code in status.SERVER_FAULTS:
             span.set_status(Status(StatusCode.ERROR, code.name))
         caller = auth.current.get()
         who = caller.principal

@@ -106,10 +106,10 @@ class Settings:
             log_format=log_format,  # type: ignore[arg-type]
             traces_file=Path(traces_file) if traces_file else None,
             otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
-            health_probe_seconds=_float(env, "STOCKMESH_HEALTH_PROBE_SECONDS", 2.0),
-            grace_seconds=_float(env, "STOCKMESH_GRACE_SECONDS", 10.0),
-            call_timeout_seconds=_float(env, "STOCKMESH_CALL_TIMEOUT_SECONDS", 5.0),
-            token_leeway_seconds=_float(env, "STOCKMESH_TOKEN_LEEWAY_SECONDS", 30.0, minimum=0.0),
+            health_probe_seconds=number(env, "STOCKMESH_HEALTH_PROBE_SECONDS", 2.0),
+            grace_seconds=number(env, "STOCKMESH_GRACE_SECONDS", 10.0),
+            call_timeout_seconds=number(env, "STOCKMESH_CALL_TIMEOUT_SECONDS", 5.0),
+            token_leeway_seconds=number(env, "STOCKMESH_TOKEN_LEEWAY_SECONDS", 30.0, minimum=0.0),
             extra={k: v for k, v in env.items() if k.startswith(f"STOCKMESH_{service.upper()}_")},
         )
 
@@ -118,7 +118,9 @@ def spiffe_id(trust_domain: str, namespace: str, account: str) -> str:
     return f"spiffe://{trust_domain}/ns/{namespace}/sa/{account}"
 
 
-def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float | None = None) -> float:
+def number(env: Mapping[str, str], name: str, default: float, *, minimum: float | None = None) -> float:
+    """A finite number from `env[name]` (default when unset or empty): above
+    0, or at least `minimum` when given; anything else refuses to start."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -133,7 +135,7 @@ def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float 
 
 def seconds(settings: Settings, name: str, default: float) -> float:
     """A service-specific duration, e.g. STOCKMESH_USER_ACCESS_TOKEN_SECONDS."""
-    return _float(settings.extra, f"STOCKMESH_{settings.service.upper()}_{name}", default)
+    return number(settings.extra, f"STOCKMESH_{settings.service.upper()}_{name}", default)
 
 
 def count(settings: Settings, name: str, default: int) -> int:

@@ -17,11 +17,12 @@ import pytest
 from kit import migrations
 from kit.db import Database
 from kit.identity import Principal, Role
-from svc_stock import commands, store
+from svc_stock import commands
 from svc_stock.domain import InsufficientStock, Line, Provenance
 from svc_stock.feed_store import CHANNEL
 from svc_stock.usecases.reservations import Reservations, reservation_etag
 from tests import harness
+from tests.support.stock_rows import warehouse_with_level
 
 SKU = "ANNOUNCE-1"
 
@@ -51,36 +52,8 @@ async def setup() -> AsyncIterator[Setup]:
     with harness.postgres_database() as url:
         migrations.upgrade("stock", url)
         db = Database(url)
-        tenant, warehouse, now = str(uuid.uuid4()), str(uuid.uuid4()), datetime.now(UTC)
-        async with db.transaction() as conn:
-            await conn.execute(
-                store.warehouses.insert().values(
-                    tenant_id=tenant,
-                    id=warehouse,
-                    code="W1",
-                    display_name="W1",
-                    address="{}",
-                    status="active",
-                    created_at=now,
-                    updated_at=now,
-                    archived_at=None,
-                    version=1,
-                )
-            )
-            await conn.execute(
-                store.levels.insert().values(
-                    tenant_id=tenant,
-                    warehouse_id=warehouse,
-                    sku=SKU,
-                    on_hand=10,
-                    reserved=0,
-                    reorder_point=0,
-                    reorder_quantity=0,
-                    last_count_at=None,
-                    updated_at=now,
-                    version=1,
-                )
-            )
+        tenant, warehouse = str(uuid.uuid4()), str(uuid.uuid4())
+        await warehouse_with_level(db, tenant, warehouse, SKU, 10)
         listener = await psycopg.AsyncConnection.connect(url, autocommit=True)
         await listener.execute(f"LISTEN {CHANNEL}")
         system = Provenance("", "spiffe://stockmesh.test/ns/stockmesh/sa/svc-stock", "", "")
