@@ -9,10 +9,8 @@ call (cancelled if the client goes away), response or error, record.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -28,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from gateway import docs, errors, observe, openapi, streams, transcode
+from gateway import docs, errors, exchange, observe, openapi, streams, transcode
 from gateway.access import EdgeAuth
 from gateway.ratelimit import Policy, RateLimiter
 from gateway.routes import RouteTable
@@ -39,7 +37,6 @@ from kit import context
 log = logging.getLogger("gateway")
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-_SAFE_ID = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
 
 
 class Gateway:
@@ -64,7 +61,7 @@ class Gateway:
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
         method = request.method
-        request_id = _request_id(request.headers.get("x-request-id"))
+        request_id = exchange.request_id(request.headers.get("x-request-id"))
         context.request_id.set(request_id)
         client = request.client.host if request.client else ""
         reason = ""
@@ -99,7 +96,7 @@ class Gateway:
         return response
 
     async def _serve(self, request: Request, request_id: str, client: str, span: Any) -> Response:
-        raw_path = _raw_path(request)
+        raw_path = exchange.raw_path(request)
         found = self.table.match(request.method, raw_path)
         if found is None:
             allowed = self.table.allowed_methods(raw_path)
@@ -117,18 +114,15 @@ class Gateway:
         route = found.value
         request.scope["stockmesh.route"] = route.template.text
         span.set_attribute("rpc.method", route.grpc_path)
-        token, subject = await self.auth.check(route, request.headers.get("authorization"))
-        decision, policy = await self.limiter.check(subject, client)
-        limit_headers = decision.headers(policy)
-        if not decision.allowed:
-            raise errors.EdgeError(
-                429,
-                code_pb2.RESOURCE_EXHAUSTED,
-                f"rate limit of {policy.name} exceeded; retry after {limit_headers[-1][1]} s",
-                "RATE_LIMITED",
-                headers=limit_headers,
-            )
-        body = await _read_body(request, self.settings.max_body_bytes)
+        try:
+            token, subject = await self.auth.check(route, request.headers.get("authorization"))
+        except errors.EdgeError:
+            # A refused token still spends its address's token: guessing
+            # tokens is limited like any other traffic.
+            await self._limit(None, client)
+            raise
+        limit_headers = await self._limit(subject, client)
+        body = await exchange.read_body(request, self.settings.max_body_bytes)
         message = transcode.request_message(
             route,
             found.bindings,
@@ -157,7 +151,7 @@ class Gateway:
             )
         timeout = self.upstream.timeout(request.headers.get("grpc-timeout"))
         call = self.upstream.unary(route)(message, metadata=metadata, timeout=timeout)
-        reply = await _unless_disconnected(request, call)
+        reply = await exchange.unless_disconnected(request, call)
         content, etag = transcode.response_json(route, reply)
         headers = dict(limit_headers)
         if etag:
@@ -169,62 +163,19 @@ class Gateway:
                 return Response(status_code=304, headers=headers)
         return Response(content, 200, headers, media_type="application/json")
 
-
-async def _unless_disconnected(request: Request, call: Any) -> Any:
-    """The call's reply; if the client disconnects first, the call is cancelled
-    (the service sees CANCELLED) and nothing is answered."""
-    waiter = asyncio.ensure_future(call)
-    gone = asyncio.ensure_future(_disconnected(request))
-    try:
-        done, _ = await asyncio.wait({waiter, gone}, return_when=asyncio.FIRST_COMPLETED)
-        if waiter in done:
-            return waiter.result()
-        call.cancel()
-        raise errors.EdgeError(499, code_pb2.CANCELLED, "the client closed the request", "CLIENT_CLOSED")
-    finally:
-        gone.cancel()
-
-
-async def _disconnected(request: Request) -> None:
-    while True:
-        message = await request.receive()
-        if message["type"] == "http.disconnect":
-            return
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large(limit: int) -> errors.EdgeError:
-    return errors.EdgeError(
-        413, code_pb2.RESOURCE_EXHAUSTED, f"the body is over the limit of {limit} bytes", "BODY_TOO_LARGE"
-    )
-
-
-def _raw_path(request: Request) -> str:
-    raw = request.scope.get("raw_path")
-    if isinstance(raw, bytes):
-        return raw.decode("latin-1").split("?", 1)[0]
-    return str(request.scope["path"])
-
-
-def _request_id(given: str | None) -> str:
-    # A caller's id is kept if it is a sane token; anything else is replaced,
-    # so a header cannot inject text into logs or metadata.
-    if given and len(given) <= 128 and set(given) <= _SAFE_ID:
-        return given
-    return uuid.uuid4().hex
+    async def _limit(self, subject: str | None, client: str) -> list[tuple[str, str]]:
+        """Take the request's tokens; the RateLimit headers, or a 429."""
+        decision, policy = await self.limiter.check(subject, client)
+        limit_headers = decision.headers(policy)
+        if not decision.allowed:
+            raise errors.EdgeError(
+                429,
+                code_pb2.RESOURCE_EXHAUSTED,
+                f"rate limit of {policy.name} exceeded; retry after {limit_headers[-1][1]} s",
+                "RATE_LIMITED",
+                headers=limit_headers,
+            )
+        return limit_headers
 
 
 def _reason(sent: Any) -> str:

@@ -147,3 +147,12 @@ def test_cors_answers_preflights_for_configured_origins_only(strict_gateway: Gat
     assert allowed.headers["access-control-allow-origin"] == "https://console.example.test"
     assert other.status_code == 400
     assert "access-control-allow-origin" not in other.headers
+
+
+def test_refused_tokens_spend_their_address_bucket_too(strict_gateway: GatewayProcess) -> None:
+    forged = {"Authorization": "Bearer not-a-token"}
+    replies = [
+        httpx.get(f"{strict_gateway.base_url}/v1/warehouses", headers=forged, timeout=10) for _ in range(5)
+    ]
+
+    assert [r.status_code for r in replies] == [401, 401, 401, 429, 429]
