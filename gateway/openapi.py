@@ -21,7 +21,7 @@ from google.rpc import error_details_pb2, status_pb2
 
 from gateway.descriptors import behaviors
 from gateway.routes import Route, RouteTable
-from gateway.schemas import REF, REQUIRED, Schema, SchemaSet, real_oneof, scalar_like
+from gateway.schemas import REF, REQUEST_ID, REQUIRED, Schema, SchemaSet, real_oneof, scalar_like
 from gateway.templates import PathTemplate, TemplateError, Variable
 
 OPENAPI_VERSION = "3.1.0"
@@ -266,7 +266,12 @@ def _query(
         if any(path[: len(other)] == other for other in bound):
             continue  # set by the path or the body; the gateway refuses it in the query
         spelled = (*json_names, field.json_name)
-        needed = required and REQUIRED in behaviors(field) and real_oneof(field) is None
+        needed = (
+            required
+            and REQUIRED in behaviors(field)
+            and real_oneof(field) is None
+            and field.name != REQUEST_ID
+        )
         message = field.message_type
         if not scalar_like(field):
             assert message is not None
@@ -511,7 +516,8 @@ def _header_parameters() -> dict[str, Schema]:
         "Idempotency-Key": _header(
             "Idempotency-Key",
             "Fills `requestId` when the request gives none: a repeat with the same key returns the first "
-            "result and changes nothing.",
+            "result and changes nothing. With neither, the gateway picks a fresh id: the call takes effect "
+            "once, but a retry of it is a new call.",
         ),
         "If-Match": _header(
             "If-Match",
@@ -560,7 +566,7 @@ _INFO = """\
 REST/JSON access to the stockmesh services (catalog, stock, orders, procurement, users). Each operation \
 is one gRPC method, transcoded by its `google.api.http` rule; its description is the contract's comment.
 
-**Logging in.** `POST /v1/auth:login` with `{"requestId", "tenant", "email", "password"}` answers \
+**Logging in.** `POST /v1/auth:login` with `{"tenant", "email", "password"}` answers \
 `tokens.accessToken`; send it as `Authorization: Bearer <accessToken>` on every other call. Renew it with \
 `POST /v1/auth:refresh` before `tokens.accessTokenExpireTime`.
 

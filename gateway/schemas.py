@@ -22,6 +22,9 @@ REF = "#/components/schemas/"
 REQUIRED: int = field_behavior_pb2.REQUIRED
 OUTPUT_ONLY: int = field_behavior_pb2.OUTPUT_ONLY
 INPUT_ONLY: int = field_behavior_pb2.INPUT_ONLY
+# Required by the gRPC contract, but the edge fills it from `Idempotency-Key`
+# or a fresh id, so over REST it may be left out.
+REQUEST_ID = "request_id"
 IMMUTABLE: int = field_behavior_pb2.IMMUTABLE
 IDENTIFIER: int = field_behavior_pb2.IDENTIFIER
 
@@ -154,7 +157,7 @@ class SchemaSet:
             if field.name in omit:
                 continue
             properties[field.json_name] = self.field(field)
-            if REQUIRED in behaviors(field) and real_oneof(field) is None:
+            if REQUIRED in behaviors(field) and real_oneof(field) is None and field.name != REQUEST_ID:
                 required.append(field.json_name)
         schema: Schema = {"type": "object", "title": _title(descriptor)}
         description = self.contracts.comment(descriptor)
