@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kit.settings import SERVICES, Settings, SettingsError, seconds
+from kit.settings import SERVICES, Settings, SettingsError, count, seconds
 
 SECONDS = (
     "STOCKMESH_HEALTH_PROBE_SECONDS",
@@ -146,3 +146,14 @@ def test_a_bad_service_specific_duration_is_refused_naming_the_variable(tmp_path
 
     with pytest.raises(SettingsError, match="STOCKMESH_USER_REFRESH_TOKEN_SECONDS"):
         seconds(loaded, "REFRESH_TOKEN_SECONDS", 86400.0)
+
+
+def test_a_service_specific_count_is_a_whole_number_from_one(tmp_path: Path) -> None:
+    given = settings(tmp_path, "stock", STOCKMESH_STOCK_WATCH_QUEUE_SIZE="64")
+    unset = settings(tmp_path, "stock")
+
+    assert count(given, "WATCH_QUEUE_SIZE", 1000) == 64
+    assert count(unset, "WATCH_QUEUE_SIZE", 1000) == 1000
+    for bad in ("0", "-3", "2.5", "many"):
+        with pytest.raises(SettingsError, match="STOCKMESH_STOCK_WATCH_QUEUE_SIZE"):
+            count(settings(tmp_path, "stock", STOCKMESH_STOCK_WATCH_QUEUE_SIZE=bad), "WATCH_QUEUE_SIZE", 1)
