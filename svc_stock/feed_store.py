@@ -1,9 +1,12 @@
 """The store side of the live stream on PostgreSQL: the channel every append
 to the ledger is announced on, and the one connection that listens to it.
 
-Every transaction that appends movements calls `pg_notify` inside that same
-transaction (`store.next_sequences` on the general path, the batch
-statements on the reservation hot path). PostgreSQL delivers a notification
+Every transaction that appends movements calls `stock_announce` inside that
+same transaction (`store.next_sequences` on the general path, the batch
+statements on the reservation hot path), which calls `pg_notify` when a hub
+watches the tenant (`stock_ledger_watchers`, migration 0003). A notifying
+commit is serialized with every other notifying commit of the server, so
+nobody pays for announcements nobody listens to. PostgreSQL delivers a notification
 only when its transaction commits, after the movements are visible, and
 drops it on rollback: a listener is never woken for movements it cannot read
 yet, nor for movements that were never written. A notification sent after
@@ -19,10 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from kit import errors
@@ -30,15 +34,51 @@ from kit.db import Database
 
 CHANNEL = "stock_ledger"
 # The same call, as text, for the batch statements (psycopg parameters).
-NOTIFY_SQL = f"pg_notify('{CHANNEL}', %(tenant_id)s)"
+NOTIFY_SQL = "stock_announce(%(tenant_id)s)"
 # How the listening session shows in pg_stat_activity.
 APPLICATION_NAME = "stockmesh-stock-feed"
 _PING_SECONDS = 5.0
 
 
 def notify(tenant_id: str) -> ColumnElement[Any]:
-    """`pg_notify` for the tenant, to select in the appending transaction."""
-    return func.pg_notify(CHANNEL, tenant_id)
+    """The tenant's announcement, to select in the appending transaction."""
+    return func.stock_announce(tenant_id)
+
+
+async def watch(db: Database, watcher: str, tenant_ids: Sequence[str], seconds: float) -> None:
+    """Register (or refresh) `watcher`'s interest in these tenants' appends
+    for the next `seconds`; also forgets registrations long expired, of any
+    process (one that stopped without saying so)."""
+    if not tenant_ids:
+        return
+    async with db.transaction() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO stock_ledger_watchers (tenant_id, watcher, expires_at)"
+                " SELECT t, :watcher, now() + make_interval(secs => CAST(:seconds AS float8))"
+                " FROM unnest(CAST(:tenants AS text[])) AS t"
+                " ON CONFLICT (tenant_id, watcher) DO UPDATE SET expires_at = excluded.expires_at"
+            ),
+            {"watcher": watcher, "tenants": list(tenant_ids), "seconds": seconds},
+        )
+        await conn.execute(
+            text("DELETE FROM stock_ledger_watchers WHERE expires_at < now() - interval '1 hour'")
+        )
+
+
+async def unwatch(db: Database, watcher: str, tenant_ids: Sequence[str] | None = None) -> None:
+    """Forget `watcher`'s registrations: these tenants, or all of them."""
+    async with db.transaction() as conn:
+        if tenant_ids is None:
+            await conn.execute(text("DELETE FROM stock_ledger_watchers WHERE watcher = :w"), {"w": watcher})
+        elif tenant_ids:
+            await conn.execute(
+                text(
+                    "DELETE FROM stock_ledger_watchers"
+                    " WHERE watcher = :w AND tenant_id = ANY(CAST(:t AS text[]))"
+                ),
+                {"w": watcher, "t": list(tenant_ids)},
+            )
 
 
 class ListenerLost(Exception):

@@ -104,6 +104,16 @@ sequences = Table(
     Column("last_sequence", BigInteger, nullable=False),
 )
 
+# The tenants some process's live-stream hub watches, until `expires_at`
+# unless refreshed: appends announce themselves only for these (`feed_store`).
+ledger_watchers = Table(
+    "stock_ledger_watchers",
+    metadata,
+    Column("tenant_id", String(36), primary_key=True),
+    Column("watcher", String(200), primary_key=True),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
 movements = Table(
     "movements",
     metadata,

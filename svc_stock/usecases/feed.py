@@ -20,6 +20,14 @@ A notification may be missed (the connection drops, a read fails). The hub
 then reads every tenant's ledger from its position again: when it listens
 again, and after `recheck_seconds` without a notification as a safety net.
 While it is not listening its readers poll every `poll_seconds`.
+
+Appends notify only for tenants some hub has registered as watched
+(`feed_store.watch`), because a notifying commit is serialized with every
+other. The hub registers a tenant before reading its position, refreshes its
+registrations every `recheck_seconds`, and reads the tenant once more a
+second after registering: a writer that checked just before the registration
+committed sent nothing, and its commit is caught there (or, at worst, by the
+re-check).
 """
 
 from __future__ import annotations
@@ -27,13 +35,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from prometheus_client import Counter
 
 from kit.db import Database
-from svc_stock import store
+from svc_stock import feed_store, store
 from svc_stock.feed_store import Listener, ListenerLost
 from svc_stock.usecases.tail import BATCH, LevelChange, matches, read_tail
 
@@ -47,6 +58,7 @@ fallbacks = Counter(
 
 _BACKOFF_FIRST = 0.1
 _BACKOFF_MAX = 5.0
+_SETTLE_SECONDS = 1.0  # longer than an appending transaction between its check and its commit
 
 
 def _backoff(failures: int) -> float:
@@ -160,6 +172,9 @@ class Feed:
         self._listening = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._listen_task: asyncio.Task[None] | None = None
+        # This process's name in the watcher registry, unique per start.
+        self.watcher = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
+        self._watch_seconds = 3 * recheck_seconds + 5.0
 
     async def subscribe(
         self, tenant_id: str, warehouse_id: str | None, skus: frozenset[str], after: int
@@ -167,12 +182,17 @@ class Feed:
         """Register a stream that has handed out everything up to `after`."""
         if self._listen_task is None:
             self._listen_task = self._spawn(self._listen(), "ledger-listener")
+            self._spawn(self._keep_watching(), "ledger-watch-refresh")
         if tenant_id not in self._tenants:
+            # Registered first: every append committed after the position is
+            # read either announces itself or is caught by the settling read.
+            await feed_store.watch(self.db, self.watcher, [tenant_id], self._watch_seconds)
             async with self.db.snapshot() as conn:
                 position = await store.last_sequence(conn, tenant_id)
             if tenant_id not in self._tenants:  # unless another stream of the tenant came first
                 tenant = self._tenants[tenant_id] = _Tenant(tenant_id, position)
                 self._spawn(self._follow(tenant), f"ledger-reader-{tenant_id}")
+                self._spawn(self._settle(tenant), f"ledger-settle-{tenant_id}")
         tenant = self._tenants[tenant_id]
         subscription = Subscription(self, tenant, warehouse_id, skus, after)
         tenant.subscriptions.add(subscription)
@@ -186,6 +206,7 @@ class Feed:
             tenant.closed = True
             if self._tenants.get(tenant.id) is tenant:
                 del self._tenants[tenant.id]
+                self._spawn(self._unwatch([tenant.id]), f"ledger-unwatch-{tenant.id}")
             tenant.wake.set()
 
     async def stop(self) -> None:
@@ -198,12 +219,36 @@ class Feed:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._listen_task = None
         await self.listener.close()
+        await self._unwatch(None)
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    async def _settle(self, tenant: _Tenant) -> None:
+        await asyncio.sleep(_SETTLE_SECONDS)
+        tenant.wake.set()
+
+    async def _keep_watching(self) -> None:
+        """Refresh the registrations well before they lapse."""
+        while True:
+            await asyncio.sleep(self.recheck)
+            try:
+                await feed_store.watch(self.db, self.watcher, list(self._tenants), self._watch_seconds)
+            except Exception:
+                log.exception("refreshing the live streams' watch failed; retrying")
+
+    async def _unwatch(self, tenant_ids: list[str] | None) -> None:
+        # Best effort: a registration left behind only lapses later. A tenant
+        # followed again meanwhile keeps its registration.
+        if tenant_ids is not None:
+            tenant_ids = [t for t in tenant_ids if t not in self._tenants]
+        try:
+            await feed_store.unwatch(self.db, self.watcher, tenant_ids)
+        except Exception:
+            log.warning("forgetting a live-stream watch failed; it lapses by itself", exc_info=True)
 
     def _wake_all(self) -> None:
         for tenant in self._tenants.values():

@@ -1,8 +1,8 @@
-"""On PostgreSQL every transaction that appends to the ledger announces it
-on commit, whichever way it writes (the general path, a batch granted whole
-in one statement, a batch decided one by one), and a write that is refused
-announces nothing. Driven through the use case, listening on a connection
-of the test's own."""
+"""On PostgreSQL every transaction that appends to the ledger of a watched
+tenant announces it on commit, whichever way it writes (the general path, a
+batch granted whole in one statement, a batch decided one by one); a write
+that is refused, or to a tenant nobody watches, announces nothing. Driven
+through the use case, listening on a connection of the test's own."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import pytest
 from kit import migrations
 from kit.db import Database
 from kit.identity import Principal, Role
-from svc_stock import commands
+from svc_stock import commands, feed_store
 from svc_stock.domain import InsufficientStock, Line, Provenance
 from svc_stock.feed_store import CHANNEL
 from svc_stock.usecases.reservations import Reservations, reservation_etag
@@ -25,6 +25,7 @@ from tests import harness
 from tests.support.stock_rows import warehouse_with_level
 
 SKU = "ANNOUNCE-1"
+WATCHER = "test-hub"
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Setup:
     who: Principal
     warehouse: str
     listener: psycopg.AsyncConnection[object]
+    db: Database
 
     def origin(self) -> Provenance:
         return Provenance(self.who.user_id, "caller", str(uuid.uuid4()), "")
@@ -56,10 +58,13 @@ async def setup() -> AsyncIterator[Setup]:
         await warehouse_with_level(db, tenant, warehouse, SKU, 10)
         listener = await psycopg.AsyncConnection.connect(url, autocommit=True)
         await listener.execute(f"LISTEN {CHANNEL}")
+        await feed_store.watch(db, WATCHER, [tenant], 60)
         system = Provenance("", "spiffe://stockmesh.test/ns/stockmesh/sa/svc-stock", "", "")
         who = Principal("user-1", tenant, frozenset({Role.CLERK}), "token-1")
         try:
-            yield Setup(Reservations(db, lambda: datetime.now(UTC), system=system), who, warehouse, listener)
+            yield Setup(
+                Reservations(db, lambda: datetime.now(UTC), system=system), who, warehouse, listener, db
+            )
         finally:
             await listener.close()
             await db.dispose()
@@ -89,3 +94,18 @@ async def test_every_write_path_announces_its_tenant_on_commit_and_a_refused_wri
     assert after_refusal == []
     assert after_one_by_one == [tenant]
     assert after_release == [tenant]
+
+
+async def test_appends_to_a_tenant_nobody_watches_announce_nothing(setup: Setup) -> None:
+    # A notifying commit is serialized with every other one of the server:
+    # with no hub watching, the hot path must not pay for it.
+    await feed_store.unwatch(setup.db, WATCHER)
+
+    await setup.reservations.reserve(setup.who, setup.origin(), setup.reserve(2))
+    unwatched = await setup.announced()
+    await feed_store.watch(setup.db, WATCHER, [setup.who.tenant_id], 60)
+    await setup.reservations.reserve(setup.who, setup.origin(), setup.reserve(2))
+    watched = await setup.announced()
+
+    assert unwatched == []
+    assert watched == [setup.who.tenant_id]
