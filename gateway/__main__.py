@@ -8,6 +8,7 @@ request with the request and trace ids.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 import uvicorn
@@ -53,7 +54,13 @@ def main() -> int:
         server_header=False,
         timeout_graceful_shutdown=int(settings.grace_seconds),
     )
+    # uvicorn drains on SIGINT/SIGTERM, then raises the signal again for the
+    # handler that was there before it: these make that a quiet exit 0
+    # (Ctrl-C on `stockmesh up` reaches every process of the group).
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, lambda *_: None)
     uvicorn.Server(config).run()
+    log.info("stopped")
     return 0
 
 
