@@ -69,7 +69,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "migrate":
         for name in args.services or services.available():
             migrations.upgrade(name, Settings.from_env(name).database_url)
-            print(f"svc_{name}: migrated")
+            print(f"{services.package(name)}: migrated")
         return 0
     if args.command == "certs":
         settings = Settings.from_env("user")

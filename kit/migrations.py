@@ -1,5 +1,5 @@
-"""Alembic, once per service: each service keeps its scripts in
-`svc_<name>/migrations` and its own version table, so services can share a
+"""Alembic, once per service: each service keeps its scripts in its
+package's `migrations/` and its own version table, so services can share a
 database in tests and still migrate independently."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData, create_engine, pool
 
+from kit import services
 from kit.db import ensure_sqlite_dir, sync_url
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ LOCK_TIMEOUT = "5s"
 
 def config(service: str, url: str) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", f"svc_{service}:migrations")
+    cfg.set_main_option("script_location", services.migrations(service))
     cfg.set_main_option(
         "sqlalchemy.url", sync_url(url).render_as_string(hide_password=False).replace("%", "%%")
     )

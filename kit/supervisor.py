@@ -104,7 +104,7 @@ def up(names: list[str] | None = None, *, environ: dict[str, str] | None = None)
     first = next(iter(per_service.values()))
     issue_certificates(first, [*(service_account(n) for n in names), GATEWAY, DEV_CLIENT])
     for name, settings in per_service.items():
-        _say(f"migrating svc_{name} ({redacted(settings.database_url)})")
+        _say(f"migrating {services.package(name)} ({redacted(settings.database_url)})")
         migrations.upgrade(name, settings.database_url)
     children: list[Child] = []
     stopping = False
@@ -118,13 +118,14 @@ def up(names: list[str] | None = None, *, environ: dict[str, str] | None = None)
     client = tls.load(first.tls_dir, DEV_CLIENT)
     try:
         for i, (name, settings) in enumerate(per_service.items(), start=1):
-            _say(f"[{i}/{len(names) + 1}] starting svc_{name} on {settings.grpc_listen} ...")
+            label = services.package(name)
+            _say(f"[{i}/{len(names) + 1}] starting {label} on {settings.grpc_listen} ...")
             process = subprocess.Popen([sys.executable, "-m", "kit.cli", "serve", name], env=env)
-            children.append(Child(f"svc_{name}", process))
+            children.append(Child(label, process))
             if not wait_serving(settings, client, timeout=30.0):
-                log.error("svc_%s did not become SERVING within 30 s; stopping", name)
+                log.error("%s did not become SERVING within 30 s; stopping", label)
                 return 1
-            _say(f"[{i}/{len(names) + 1}] svc_{name} SERVING (mTLS), metrics on {settings.metrics_listen}")
+            _say(f"[{i}/{len(names) + 1}] {label} SERVING (mTLS), metrics on {settings.metrics_listen}")
         listen = env.get("STOCKMESH_GATEWAY_LISTEN", GATEWAY_LISTEN)
         metrics = env.get("STOCKMESH_GATEWAY_METRICS_LISTEN", GATEWAY_METRICS)
         _say(f"[{len(names) + 1}/{len(names) + 1}] starting the gateway on {listen} ...")
