@@ -68,14 +68,10 @@ class Gateway:
         with observe.span(method, observe.UNMATCHED, request.headers) as span:
             try:
                 response = await self._serve(request, request_id, client, span)
-            except errors.EdgeError as exc:
-                response = _error_response(exc.http_status, exc.status, exc.headers)
-                reason = _reason(exc.status)
-            except grpc.RpcError as exc:
-                status_code, sent = errors.of_rpc_error(exc)
-                retry = errors.retry_after(sent)
-                response = _error_response(status_code, sent, [("Retry-After", str(retry))] if retry else [])
-                reason = _reason(sent)
+            except (errors.EdgeError, grpc.RpcError) as exc:
+                refused = exc if isinstance(exc, errors.EdgeError) else errors.refused_by_service(exc)
+                response = _error_response(refused.http_status, refused.status, refused.headers)
+                reason = errors.reason_of(refused.status)
             except Exception:
                 # A fault of ours: logged with its traceback, answered without it.
                 log.exception("unhandled exception serving %s %s", method, request.url.path)
@@ -176,17 +172,6 @@ class Gateway:
                 headers=limit_headers,
             )
         return limit_headers
-
-
-def _reason(sent: Any) -> str:
-    from google.rpc import error_details_pb2
-
-    for detail in sent.details:
-        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            detail.Unpack(info)
-            return str(info.reason)
-    return ""
 
 
 def _error_response(status_code: int, sent: Any, headers: list[tuple[str, str]]) -> Response:

@@ -115,6 +115,28 @@ def of_rpc_error(error: grpc.RpcError) -> tuple[int, status_pb2.Status]:
     return http_status(number), status(number, message, code.name)
 
 
+def refused_by_service(error: grpc.RpcError) -> EdgeError:
+    """A service's refusal as the edge answers it: its HTTP status, its own
+    status and details, and a `Retry-After` from its `RetryInfo`."""
+    code, sent = of_rpc_error(error)
+    retry = retry_after(sent)
+    refusal = EdgeError(
+        code, sent.code, sent.message, "", headers=[("Retry-After", str(retry))] if retry else []
+    )
+    refusal.status = sent  # the service's details as sent, not an edge reason
+    return refusal
+
+
+def reason_of(sent: status_pb2.Status) -> str:
+    """The `ErrorInfo` reason of a status, for the access log."""
+    for detail in sent.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            return str(info.reason)
+    return ""
+
+
 def body(sent: status_pb2.Status) -> bytes:
     """The JSON form of a status; details of unknown types keep their raw bytes."""
     try:

@@ -14,7 +14,6 @@ past anything it has not seen.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -57,10 +56,7 @@ async def open_stream(call: aio.UnaryStreamCall[Any, Any]) -> errors.EdgeError |
         details=await call.details(),
         debug_error_string="",
     )
-    http_status, sent = errors.of_rpc_error(failure)
-    refusal = errors.EdgeError(http_status, sent.code, sent.message, "")
-    refusal.status = sent
-    return refusal
+    return errors.refused_by_service(failure)
 
 
 def response(
@@ -113,8 +109,6 @@ async def _open(call: aio.UnaryStreamCall[Any, Any], route: str) -> AsyncIterato
         # The client went away (the response task is cancelled) or the stream
         # ended: either way the gRPC stream must not outlive the HTTP one.
         call.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.sleep(0)
 
 
 def _heartbeat(data: dict[str, Any]) -> bool:

@@ -25,50 +25,23 @@ def widget_set(
     proto = descriptor_pb2.FileDescriptorProto(
         name=FILE, package=PACKAGE, syntax="proto3", dependency=["google/api/annotations.proto"]
     )
+    widget = f".{PACKAGE}.Widget"
     proto.message_type.add(
         name="Widget",
-        field=[
-            _F(name="name", number=1, type=_F.TYPE_STRING, label=_F.LABEL_OPTIONAL, json_name="name"),
-            _F(name="color", number=2, type=_F.TYPE_STRING, label=_F.LABEL_OPTIONAL, json_name="color"),
-            _F(name="size", number=3, type=_F.TYPE_INT64, label=_F.LABEL_OPTIONAL, json_name="size"),
-            _F(name="etag", number=4, type=_F.TYPE_STRING, label=_F.LABEL_OPTIONAL, json_name="etag"),
-        ],
+        field=[_field("name", 1), _field("color", 2), _field("size", 3, _F.TYPE_INT64), _field("etag", 4)],
     )
     proto.message_type.add(
         name="WidgetRequest",
         field=[
-            _F(name="name", number=1, type=_F.TYPE_STRING, label=_F.LABEL_OPTIONAL, json_name="name"),
-            _F(
-                name="widget",
-                number=2,
-                type=_F.TYPE_MESSAGE,
-                type_name=f".{PACKAGE}.Widget",
-                label=_F.LABEL_OPTIONAL,
-                json_name="widget",
-            ),
-            _F(
-                name="request_id",
-                number=3,
-                type=_F.TYPE_STRING,
-                label=_F.LABEL_OPTIONAL,
-                json_name="requestId",
-            ),
-            _F(name="tags", number=4, type=_F.TYPE_STRING, label=_F.LABEL_REPEATED, json_name="tags"),
+            _field("name", 1),
+            _field("widget", 2, _F.TYPE_MESSAGE, type_name=widget),
+            _field("request_id", 3, json_name="requestId"),
+            _field("tags", 4, label=_F.LABEL_REPEATED),
         ],
     )
     proto.message_type.add(
         name="WidgetResponse",
-        field=[
-            _F(
-                name="widget",
-                number=1,
-                type=_F.TYPE_MESSAGE,
-                type_name=f".{PACKAGE}.Widget",
-                label=_F.LABEL_OPTIONAL,
-                json_name="widget",
-            ),
-            _F(name="echo", number=2, type=_F.TYPE_STRING, label=_F.LABEL_OPTIONAL, json_name="echo"),
-        ],
+        field=[_field("widget", 1, _F.TYPE_MESSAGE, type_name=widget), _field("echo", 2)],
     )
     service = proto.service.add(name=SERVICE)
     info = proto.source_code_info
@@ -83,3 +56,18 @@ def widget_set(
         comment = " Roles: none: public.\n" if name in public else " Roles: admin.\n"
         info.location.add(path=[6, 0, 2, index], span=[0, 0, 0], leading_comments=comment)
     return descriptor_pb2.FileDescriptorSet(file=[*files, proto])
+
+
+def _field(
+    name: str,
+    number: int,
+    kind: int = _F.TYPE_STRING,
+    *,
+    label: int = _F.LABEL_OPTIONAL,
+    type_name: str = "",
+    json_name: str = "",
+) -> descriptor_pb2.FieldDescriptorProto:
+    field = _F(name=name, number=number, type=kind, label=label, json_name=json_name or name)
+    if type_name:  # set even when empty, it would make the field a message reference
+        field.type_name = type_name
+    return field
