@@ -109,7 +109,7 @@ class Database:
         except errors.ServiceError:
             raise
         except DBAPIError as exc:
-            _raise_translated(exc)
+            raise_translated(exc)
 
     @asynccontextmanager
     async def snapshot(self, *, repeatable: bool = False) -> AsyncIterator[AsyncConnection]:
@@ -127,20 +127,25 @@ class Database:
         except errors.ServiceError:
             raise
         except DBAPIError as exc:
-            _raise_translated(exc)
+            raise_translated(exc)
 
-    @asynccontextmanager
-    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
-        """Every statement commits on its own: for writes done as one statement,
-        where no row lock may outlive the statement that took it."""
+    async def begin(self, *, read_only: bool = False, repeatable: bool = False) -> AsyncConnection:
+        """A connection with its transaction begun, for a unit of work that
+        commits or rolls back itself (`kit.sql.SqlUnitOfWork`) and closes it."""
+        conn = await self.engine.connect()
         try:
-            async with self.engine.connect() as conn:
-                await conn.execution_options(isolation_level="AUTOCOMMIT")
-                yield conn
-        except errors.ServiceError:
+            if read_only:
+                options: dict[str, Any] = {_READONLY: True}
+                if repeatable and self.dialect == "postgresql":
+                    options["isolation_level"] = "REPEATABLE READ"
+                await conn.execution_options(**options)
+            await conn.begin()
+        except BaseException as exc:
+            await conn.close()
+            if isinstance(exc, DBAPIError):
+                raise_translated(exc)
             raise
-        except DBAPIError as exc:
-            _raise_translated(exc)
+        return conn
 
     @asynccontextmanager
     async def driver_transaction(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
@@ -176,7 +181,7 @@ class Database:
                 conninfo, autocommit=True, connect_timeout=5, application_name=application_name
             )
         except psycopg.Error as exc:
-            _raise_driver_error(exc)
+            raise_translated(exc)
 
     @asynccontextmanager
     async def _driver_connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
@@ -191,9 +196,9 @@ class Database:
                 except psycopg.Error as exc:
                     if raw.broken:
                         await conn.invalidate()
-                    _raise_driver_error(exc)
+                    raise_translated(exc)
         except DBAPIError as exc:
-            _raise_translated(exc)
+            raise_translated(exc)
 
     async def run(self, work: Callable[[AsyncConnection], Awaitable[T]], *, attempts: int = 5) -> T:
         """Run `work` in a transaction, again from scratch after a deadlock or
@@ -203,7 +208,7 @@ class Database:
                 async with self.transaction() as conn:
                     return await work(conn)
             except errors.Aborted as exc:
-                if not isinstance(exc.__cause__, DBAPIError) or attempt == attempts:
+                if exc.reason != "TRANSACTION_CONFLICT" or attempt == attempts:
                     raise
                 await asyncio.sleep(0.005 * attempt)
         raise AssertionError("unreachable")
@@ -227,29 +232,22 @@ _UNREACHABLE_STATES = ("08", "57P01", "57P02", "57P03")
 _SQLITE_UNREACHABLE = ("unable to open database file", "disk I/O error")
 
 
-def _raise_driver_error(exc: psycopg.Error) -> NoReturn:
-    """`_raise_translated` for psycopg's own errors (`driver_transaction`)."""
-    if exc.sqlstate in _RETRYABLE:
-        raise errors.Aborted("concurrent update conflict; retry", reason="TRANSACTION_CONFLICT") from exc
-    if isinstance(exc, psycopg.OperationalError) and (
-        exc.sqlstate is None or exc.sqlstate.startswith(_UNREACHABLE_STATES)
-    ):
-        raise errors.Unavailable("the database is unreachable", reason="DATABASE_UNAVAILABLE") from exc
-    raise exc
-
-
-def _raise_translated(exc: DBAPIError) -> NoReturn:
+def raise_translated(exc: DBAPIError | psycopg.Error) -> NoReturn:
     """Conflicts become ABORTED (retryable), a lost database UNAVAILABLE;
-    anything else (an IntegrityError a store did not expect) stays as it is."""
-    sqlstate = getattr(exc.orig, "sqlstate", None)
+    anything else (an IntegrityError a store did not expect) stays as it is.
+    Takes SQLAlchemy's wrapper or psycopg's own error (`driver_transaction`)."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate in _RETRYABLE:
         raise errors.Aborted("concurrent update conflict; retry", reason="TRANSACTION_CONFLICT") from exc
-    unreachable = exc.connection_invalidated or (
-        isinstance(exc, OperationalError)
+    invalidated = isinstance(exc, DBAPIError) and exc.connection_invalidated
+    operational = isinstance(exc, OperationalError | psycopg.OperationalError)
+    unreachable = invalidated or (
+        operational
         and (
-            (sqlstate is None and not isinstance(exc.orig, sqlite3.Error))  # psycopg: could not connect
+            (sqlstate is None and not isinstance(orig, sqlite3.Error))  # psycopg: could not connect
             or (sqlstate or "").startswith(_UNREACHABLE_STATES)
-            or any(text in str(exc.orig) for text in _SQLITE_UNREACHABLE)
+            or any(text in str(orig) for text in _SQLITE_UNREACHABLE)
         )
     )
     if unreachable:

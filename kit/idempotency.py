@@ -27,11 +27,8 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
-    select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kit import errors
@@ -93,43 +90,39 @@ async def once(
     *,
     retention: timedelta = DEFAULT_RETENTION,
 ) -> T:
-    """Run `work` in a transaction unless `key` already took effect; either way
-    return the first result. `payload` is the command: the same request_id with
-    a different command is refused rather than silently answered."""
-    validate_request_id(key.request_id)
-    digest = fingerprint(payload)
+    """Deprecated: `kit.uow.Units.once`, until every use case has moved to units of work."""
+    from kit.sql import BareUnitOfWork
+    from kit.uow import Units
 
-    async def attempt(conn: AsyncConnection) -> T:
-        previous = await _claim(conn, records, key, digest, retention)
-        if previous is not None:
-            return msgspec.json.decode(previous, type=result_type)
-        result = await work(conn)
-        await record(conn, records, key, result)
-        return result
-
-    return await db.run(attempt)
+    units = Units(
+        lambda *, read_only: BareUnitOfWork(db, records, read_only=read_only), lambda: datetime.now(UTC)
+    )
+    return await units.once(key, payload, result_type, retention=retention)(lambda uow: work(uow.conn))
 
 
 def claim_row(
-    key: Key, digest: str, *, result: object = None, retention: timedelta = DEFAULT_RETENTION
+    key: Key,
+    digest: str,
+    now: datetime,
+    *,
+    result: bytes | None = None,
+    retention: timedelta = DEFAULT_RETENTION,
 ) -> dict[str, Any]:
-    """The row a claim inserts: for stores that claim inside a statement of
-    their own, with the result when it is known before the statement runs."""
-    now = datetime.now(UTC)
+    """The row a claim inserts at `now`."""
     return {
         "scope": key.scope,
         "request_id": key.request_id,
         "operation": key.operation,
         "fingerprint": digest,
-        "result": None if result is None else msgspec.json.encode(result),
+        "result": result,
         "created_at": now,
         "expires_at": now + retention,
     }
 
 
-async def record(conn: AsyncConnection, records: Table, key: Key, result: object) -> None:
+async def record(conn: AsyncConnection, records: Table, key: Key, result: bytes) -> None:
     """Store the first result of a claimed key, in the claim's transaction."""
-    params = {"key_scope": key.scope, "key_request_id": key.request_id, "result": msgspec.json.encode(result)}
+    params = {"key_scope": key.scope, "key_request_id": key.request_id, "result": result}
     await conn.execute(_record_statement(records), params)
 
 
@@ -144,46 +137,8 @@ def _record_statement(records: Table) -> Any:
     )
 
 
-async def _claim(
-    conn: AsyncConnection, records: Table, key: Key, digest: str, retention: timedelta
-) -> bytes | None:
-    # ON CONFLICT DO NOTHING, not a savepoint around a plain INSERT: one round
-    # trip, and on PostgreSQL a concurrent first request with the same key
-    # still makes this one wait until it commits or rolls back.
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    claimed = await conn.execute(
-        dialect_insert(records)
-        .values(**claim_row(key, digest, retention=retention))
-        .on_conflict_do_nothing(index_elements=[records.c.scope, records.c.request_id])
-        .returning(records.c.request_id)
-    )
-    if claimed.first() is not None:
-        return None
-    row = (
-        await conn.execute(
-            select(records.c.operation, records.c.fingerprint, records.c.result).where(
-                records.c.scope == key.scope, records.c.request_id == key.request_id
-            )
-        )
-    ).one()
-    if row.operation != key.operation or row.fingerprint != digest:
-        raise errors.InvalidArgument(
-            [
-                errors.FieldViolation(
-                    "request_id",
-                    f"already used for a different request ({row.operation}); "
-                    "choose a new id for a new change",
-                )
-            ],
-            reason="REQUEST_ID_REUSED",
-        )
-    if row.result is None:  # pragma: no cover - the claim and result commit together
-        raise errors.Aborted("the first request with this id is still running; retry")
-    return bytes(row.result)
-
-
-async def purge_expired(db: Database, records: Table) -> int:
-    """Forget records past their retention; returns how many went."""
+async def purge_expired(db: Database, records: Table, now: datetime) -> int:
+    """Forget records past their retention at `now`; returns how many went."""
     async with db.transaction() as conn:
-        result = await conn.execute(delete(records).where(records.c.expires_at < datetime.now(UTC)))
+        result = await conn.execute(delete(records).where(records.c.expires_at < now))
     return int(result.rowcount or 0)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from kit.errors import FieldViolation, InvalidArgument
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
+T = TypeVar("T")
 MAX_TOKEN = 2048  # our tokens hold one small cursor; anything longer is not ours
 
 
@@ -36,3 +39,20 @@ def decode(token: str, field: str = "page_token") -> dict[str, Any]:
     if not isinstance(cursor, dict):
         raise InvalidArgument([FieldViolation(field, "not a token from an earlier response")])
     return cursor
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list and the token of the next ('' on the last page)."""
+
+    items: list[T]
+    next_page_token: str
+
+
+def page_of(found: Sequence[T], size: int, cursor: Callable[[T], dict[str, Any]]) -> Page[T]:
+    """The page from rows fetched with `limit=size + 1`: the row beyond the
+    page only says that another page follows; the token holds the cursor of
+    the page's last row."""
+    items = list(found[:size])
+    more = len(found) > size
+    return Page(items, encode(cursor(items[-1])) if more else "")

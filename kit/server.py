@@ -13,14 +13,16 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from google.protobuf import descriptor_pool
 from grpc import aio
 from grpc_health.v1 import _async as health_aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from sqlalchemy import Table
 
-from kit import auth, logs, metrics, tls, tracing
+from kit import auth, idempotency, logs, metrics, tls, tracing
 from kit.db import Database, redacted
 from kit.pipeline import CallPipeline
 from kit.settings import Settings
@@ -28,6 +30,7 @@ from kit.settings import Settings
 log = logging.getLogger(__name__)
 
 Loop = Callable[[], Awaitable[None]]
+PURGE_SECONDS = 600.0
 
 
 @dataclass
@@ -40,6 +43,8 @@ class Service:
     rules: Mapping[str, auth.Rule]  # "/pkg.Service/Method" -> who may call it
     db: Database
     verifier: auth.TokenVerifier
+    # The service's idempotency table: kit forgets its records past retention.
+    idempotency_records: Table
     loops: Sequence[tuple[str, float, Loop]] = field(default_factory=list)  # name, period, body
     on_stop: Sequence[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -125,7 +130,12 @@ async def serve(service: Service, settings: Settings, *, ready: Callable[[int], 
         },
     )
     tasks = [asyncio.create_task(checker.follow(service.db, settings.health_probe_seconds))]
-    tasks += [asyncio.create_task(_run_loop(*loop)) for loop in service.loops]
+
+    async def purge() -> None:
+        await idempotency.purge_expired(service.db, service.idempotency_records, datetime.now(UTC))
+
+    loops = [*service.loops, ("purge-idempotency", PURGE_SECONDS, purge)]
+    tasks += [asyncio.create_task(_run_loop(*loop)) for loop in loops]
     if ready is not None:
         ready(port)
     stop = asyncio.Event()

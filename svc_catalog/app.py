@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from grpc import aio
 
-from kit import idempotency
 from kit.cache import DEFAULT_TTL_SECONDS, Cache
 from kit.clients import Channels
 from kit.db import Database
@@ -35,16 +34,13 @@ async def build(settings: Settings) -> Service:
     def register(server: aio.Server) -> None:
         catalog_pb2_grpc.add_CatalogServiceServicer_to_server(service.CatalogServicer(catalog), server)
 
-    async def purge() -> None:
-        await idempotency.purge_expired(db, store.idempotency_records)
-
     return Service(
         name=NAME,
         register=register,
         service_names=(service.CATALOG,),
         rules=service.RULES,
         db=db,
+        idempotency_records=store.idempotency_records,
         verifier=verifier,
-        loops=[("purge-idempotency", 600.0, purge)],
         on_stop=[channels.close, cache.close],
     )

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 from grpc import aio
 
-from kit import idempotency
 from kit.clients import Channels
 from kit.db import Database
 from kit.jwks import remote_verifier
@@ -72,9 +71,6 @@ async def build(settings: Settings) -> Service:
     async def sweep() -> None:
         await orders.sweep()
 
-    async def purge() -> None:
-        await idempotency.purge_expired(db, store.idempotency_records)
-
     async def book_returns() -> None:
         await returns.book_pending()
 
@@ -84,11 +80,11 @@ async def build(settings: Settings) -> Service:
         service_names=(service.ORDER,),
         rules=service.RULES,
         db=db,
+        idempotency_records=store.idempotency_records,
         verifier=remote_verifier(channels, leeway_seconds=settings.token_leeway_seconds),
         loops=[
             ("expire-orders", seconds(settings, "SWEEP_SECONDS", 5.0), sweep),
             ("book-returns", seconds(settings, "BOOKING_SECONDS", 5.0), book_returns),
-            ("purge-idempotency", 600.0, purge),
         ],
         on_stop=[channels.close],
     )

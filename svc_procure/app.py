@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 from grpc import aio
 
-from kit import idempotency
 from kit.clients import Channels
 from kit.db import Database
 from kit.jwks import remote_verifier
@@ -49,19 +48,16 @@ async def build(settings: Settings) -> Service:
     async def book() -> None:
         await orders.book_pending()
 
-    async def purge() -> None:
-        await idempotency.purge_expired(db, store.idempotency_records)
-
     return Service(
         name=NAME,
         register=register,
         service_names=(service.SUPPLIER, service.ORDER, service.REPLENISHMENT),
         rules=service.RULES,
         db=db,
+        idempotency_records=store.idempotency_records,
         verifier=remote_verifier(channels, leeway_seconds=settings.token_leeway_seconds),
         loops=[
             ("book-receipts", seconds(settings, "BOOKING_SECONDS", 5.0), book),
-            ("purge-idempotency", 600.0, purge),
         ],
         on_stop=[channels.close],
     )

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 from grpc import aio
 
-from kit import idempotency
 from kit.clients import Channels
 from kit.db import Database
 from kit.jwks import remote_verifier
@@ -61,19 +60,16 @@ async def build(settings: Settings) -> Service:
     async def sweep() -> None:
         await reservations.sweep()
 
-    async def purge() -> None:
-        await idempotency.purge_expired(db, store.idempotency_records)
-
     return Service(
         name=NAME,
         register=register,
         service_names=(service.WAREHOUSE, service.STOCK, service.RESERVATION),
         rules=service.RULES,
         db=db,
+        idempotency_records=store.idempotency_records,
         verifier=remote_verifier(channels, leeway_seconds=settings.token_leeway_seconds),
         loops=[
             ("expire-reservations", seconds(settings, "SWEEP_SECONDS", 1.0), sweep),
-            ("purge-idempotency", 600.0, purge),
         ],
         on_stop=[channels.close, watcher.close],
     )

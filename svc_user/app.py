@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from grpc import aio
 
-from kit import auth, errors, idempotency, migrations
+from kit import auth, errors, migrations
 from kit.db import Database
 from kit.server import Service
 from kit.settings import Settings, seconds
@@ -46,17 +46,14 @@ async def build(settings: Settings) -> Service:
         user_pb2_grpc.add_UserServiceServicer_to_server(service.UserServicer(uc), server)
         user_pb2_grpc.add_TenantServiceServicer_to_server(service.TenantServicer(uc), server)
 
-    async def purge() -> None:
-        await idempotency.purge_expired(db, store.idempotency_records)
-
     return Service(
         name=NAME,
         register=register,
         service_names=(service.AUTH, service.USER, service.TENANT),
         rules=service.RULES,
         db=db,
+        idempotency_records=store.idempotency_records,
         verifier=verifier,
-        loops=[("purge-idempotency", 600.0, purge)],
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kit import errors, etag, idempotency, paging
@@ -131,7 +132,9 @@ class Reservations:
         if self._batches is not None:
             reservation = domain.new_reservation(who.tenant_id, cmd.reference, cmd.lines, expire_at, now)
             receipt = ReservationReceipt(reservation, tuple(str(uuid.uuid4()) for _ in cmd.lines))
-            claim = idempotency.claim_row(key, idempotency.fingerprint(cmd), result=receipt)
+            claim = idempotency.claim_row(
+                key, idempotency.fingerprint(cmd), now, result=msgspec.json.encode(receipt)
+            )
             new = store.NewReservation(reservation, receipt.movement_ids, origin)
             granted = await self._batches.submit(who.tenant_id, _Pending(new, claim))
             if granted is not None:
