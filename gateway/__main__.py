@@ -17,6 +17,7 @@ from gateway.app import create_app
 from gateway.routes import RouteError
 from gateway.settings import GatewaySettings
 from kit import logs, metrics, tracing
+from kit.server import exit_now
 from kit.settings import SettingsError
 
 log = logging.getLogger("gateway")
@@ -65,4 +66,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -15,7 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from kit.settings import GRPC_PORTS, SettingsError, TlsMode, number, service_account, spiffe_id
+from kit import services
+from kit.settings import SettingsError, TlsMode, number, service_account, spiffe_id
 
 ACCOUNT = "gateway"  # the certificate `stockmesh certs` issues for the edge
 DEFAULT_LISTEN = "127.0.0.1:8080"
@@ -69,8 +70,8 @@ class GatewaySettings:
         address = self.environ.get(f"STOCKMESH_{service.upper()}_ADDR")
         if address:
             return address
-        if service in GRPC_PORTS:
-            return f"127.0.0.1:{GRPC_PORTS[service]}"
+        if service in services.available():  # one machine: the registered service's default port
+            return f"127.0.0.1:{services.ports(service)[0]}"
         raise SettingsError(f"no address for service {service!r}: set STOCKMESH_{service.upper()}_ADDR")
 
     @staticmethod

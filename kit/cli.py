@@ -10,7 +10,7 @@ import sys
 from importlib.metadata import entry_points
 
 from kit import logs, migrations, server, services, supervisor
-from kit.settings import SERVICES, Settings, SettingsError, service_account
+from kit.settings import Settings, SettingsError, service_account
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,10 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("up", help="run every service locally with mTLS (Ctrl-C stops)")
-    p.add_argument("services", nargs="*", help=f"only these of {', '.join(SERVICES)} (default: all)")
+    p.add_argument(
+        "services", nargs="*", help=f"only these of {', '.join(services.available())} (default: all)"
+    )
 
     p = sub.add_parser("serve", help="run one service in the foreground")
-    p.add_argument("service", choices=SERVICES)
+    p.add_argument("service", choices=services.available())
 
     p = sub.add_parser("migrate", help="apply migrations (default: every service)")
     p.add_argument("services", nargs="*", help="only these services")
@@ -72,9 +74,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"{services.package(name)}: migrated")
         return 0
     if args.command == "certs":
-        settings = Settings.from_env("user")
+        settings = Settings.from_env(services.available()[0])  # any: they share the TLS folder
         accounts = args.accounts or [
-            *(service_account(n) for n in SERVICES),
+            *(service_account(n) for n in services.available()),
             "gateway",
             supervisor.DEV_CLIENT,
         ]

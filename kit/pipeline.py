@@ -82,6 +82,16 @@ class CallPipeline(aio.ServerInterceptor):  # type: ignore[type-arg]
         # The wrapped handler of each method, built on its first call: the
         # registered handlers never change while the server runs.
         self._wrapped: dict[str, Handler] = {}
+        # Server streams running now: at shutdown they are ended at once
+        # (a stream may last forever, and would hold the whole grace period).
+        self._streams: set[asyncio.Task[Any]] = set()
+
+    def end_streams(self) -> int:
+        """End every server stream now with UNAVAILABLE, which tells its
+        client to reconnect (to another replica) and resume; returns how many."""
+        for task in self._streams:
+            task.cancel(_SHUTDOWN)
+        return len(self._streams)
 
     async def intercept_service(
         self,
@@ -154,23 +164,35 @@ class CallPipeline(aio.ServerInterceptor):  # type: ignore[type-arg]
         self, inner: Behavior, method: Method, request: Any, ctx: Context
     ) -> AsyncIterator[Any]:
         metadata = dict(ctx.invocation_metadata() or ())
+        task = asyncio.current_task()
         with _server_span(method, metadata) as span:
             started = self._begin(metadata, method)
             code = grpc.StatusCode.OK
             try:
+                if task is not None:
+                    self._streams.add(task)
                 await self._admit(ctx, metadata, method)
                 async for message in inner(request, ctx):
                     method.msg_sent.inc()
                     yield message
-            except asyncio.CancelledError:
-                code = grpc.StatusCode.CANCELLED
-                raise
+            except asyncio.CancelledError as exc:
+                if not (exc.args and exc.args[0] is _SHUTDOWN and task is not None):
+                    code = grpc.StatusCode.CANCELLED
+                    raise
+                # Ended by the server, not by the client: the call goes on
+                # long enough to tell the client why.
+                task.uncancel()
+                ending = status.to_status(_shutting_down())
+                code = ending.code
+                await ctx.abort(ending.code, ending.details, ending.trailing_metadata)
             except Exception as exc:
                 code, sent = _outcome(ctx, exc, method.name)
                 if sent is None:
                     raise
                 await ctx.abort(sent.code, sent.details, sent.trailing_metadata)
             finally:
+                if task is not None:
+                    self._streams.discard(task)
                 self._end(span, method, started, code)
 
     def _begin(self, metadata: Mapping[str, Any], method: Method) -> float:
@@ -239,6 +261,16 @@ def _server_span(method: Method, metadata: Mapping[str, Any]) -> AbstractContext
         attributes=method.attributes,
         record_exception=False,
         set_status_on_exception=False,
+    )
+
+
+_SHUTDOWN = "stockmesh: server shutting down"
+
+
+def _shutting_down() -> errors.Unavailable:
+    return errors.Unavailable(
+        "the server is shutting down; reconnect and resume from the last position received",
+        reason="SERVER_SHUTTING_DOWN",
     )
 
 

@@ -2,8 +2,9 @@
 
 A service registers itself in the `stockmesh.services` entry-point group
 (pyproject.toml): its name and its `app` module, which has
-`async build(settings)`. Its package holds `store.py` (the tables its
-migrations must match) and `migrations/`. The runtime learns the packages
+`async build(settings)`. Its package declares its default ports
+(`GRPC_PORT`, `METRICS_PORT`) and holds `store` (the tables its migrations
+must match) and `migrations/`. The runtime learns the packages
 from that registry and never names one, so the layer check's rule that kit
 knows no service holds without exception.
 """
@@ -17,8 +18,6 @@ from types import ModuleType
 
 from sqlalchemy import MetaData
 
-from kit.settings import SERVICES
-
 GROUP = "stockmesh.services"
 
 
@@ -28,11 +27,16 @@ def _registry() -> dict[str, EntryPoint]:
 
 
 def available() -> list[str]:
-    """The registered services, in start order (svc_user first: the others
-    fetch its keys)."""
-    registered = _registry()
-    known = [name for name in SERVICES if name in registered]
-    return known + sorted(set(registered) - set(known))
+    """The registered services, in start order: by default gRPC port, which
+    puts svc_user first (the others fetch its signing keys)."""
+    return sorted(_registry(), key=lambda name: (ports(name)[0], name))
+
+
+@cache
+def ports(name: str) -> tuple[int, int]:
+    """A service's default (gRPC, metrics) ports on one machine."""
+    declared = importlib.import_module(package(name))
+    return int(declared.GRPC_PORT), int(declared.METRICS_PORT)
 
 
 def package(name: str) -> str:

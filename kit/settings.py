@@ -15,9 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-SERVICES = ("user", "catalog", "stock", "procure", "order")
-GRPC_PORTS = {"user": 50051, "catalog": 50052, "stock": 50053, "procure": 50054, "order": 50055}
-METRICS_PORTS = {"user": 9451, "catalog": 9452, "stock": 9453, "procure": 9454, "order": 9455}
+from kit import services
 
 TlsMode = Literal["mtls", "mesh"]
 
@@ -72,8 +70,10 @@ class Settings:
     @classmethod
     def from_env(cls, service: str, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        if service not in SERVICES:
-            raise SettingsError(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
+        registered = services.available()
+        if service not in registered:
+            raise SettingsError(f"unknown service {service!r}; one of {', '.join(registered)}")
+        grpc_port, metrics_port = services.ports(service)
         home = Path(env.get("STOCKMESH_HOME", ".stockmesh")).resolve()
         default_db = f"sqlite:///{home / 'data' / f'{service}.db'}"
         tls_mode = env.get("STOCKMESH_TLS_MODE", "mtls")
@@ -82,7 +82,7 @@ class Settings:
         log_format = env.get("STOCKMESH_LOG_FORMAT", "json")
         if log_format not in ("json", "text"):
             raise SettingsError(f"STOCKMESH_LOG_FORMAT must be json or text, not {log_format!r}")
-        metrics = env.get("STOCKMESH_METRICS_LISTEN", f"127.0.0.1:{METRICS_PORTS[service]}")
+        metrics = env.get("STOCKMESH_METRICS_LISTEN", f"127.0.0.1:{metrics_port}")
         traces_file = env.get("STOCKMESH_TRACES_FILE")
         return cls(
             service=service,
@@ -91,15 +91,15 @@ class Settings:
             # services locally; in a pod, plain DATABASE_URL is the usual form.
             database_url=env.get(f"STOCKMESH_{service.upper()}_DATABASE_URL")
             or env.get("DATABASE_URL", default_db),
-            grpc_listen=env.get("STOCKMESH_GRPC_LISTEN", f"127.0.0.1:{GRPC_PORTS[service]}"),
+            grpc_listen=env.get("STOCKMESH_GRPC_LISTEN", f"127.0.0.1:{grpc_port}"),
             metrics_listen=metrics or None,
             tls_mode=tls_mode,  # type: ignore[arg-type]
             tls_dir=Path(env.get("STOCKMESH_TLS_DIR", str(home / "tls"))).resolve(),
             trust_domain=env.get("STOCKMESH_TRUST_DOMAIN", "stockmesh.local"),
             namespace=env.get("STOCKMESH_NAMESPACE", "stockmesh"),
             peers={
-                name: env.get(f"STOCKMESH_{name.upper()}_ADDR", f"127.0.0.1:{port}")
-                for name, port in GRPC_PORTS.items()
+                name: env.get(f"STOCKMESH_{name.upper()}_ADDR", f"127.0.0.1:{services.ports(name)[0]}")
+                for name in registered
             },
             redis_url=env.get("REDIS_URL") or None,
             log_level=env.get("STOCKMESH_LOG_LEVEL", "INFO").upper(),

@@ -149,17 +149,27 @@ def up(names: list[str] | None = None, *, environ: dict[str, str] | None = None)
             time.sleep(0.5)
         return 0
     finally:
-        _stop_all(children, grace=first.grace_seconds + 5)
+        if children:
+            _say(f"stopping {len(children)} processes ...")
+        killed = _stop_all(children, grace=first.grace_seconds + 5)
+        if children:
+            # The last line: the terminal is free and every port released.
+            forced = f" ({', '.join(killed)} killed after the grace period)" if killed else ""
+            _say(f"stopped: every process has exited{forced}.")
 
 
-def _stop_all(children: list[Child], grace: float) -> None:
+def _stop_all(children: list[Child], grace: float) -> list[str]:
+    """SIGTERM to each, then wait up to `grace`; returns the ones killed."""
     for child in reversed(children):
         if child.process.poll() is None:
             child.process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + grace
+    killed = []
     for child in children:
         try:
             child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             child.process.kill()
             child.process.wait()
+            killed.append(child.name)
+    return killed

@@ -37,8 +37,7 @@ from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2, descriptor_pool
 from google.protobuf.descriptor import MethodDescriptor
 
-from kit import auth
-from kit.settings import GRPC_PORTS
+from kit import auth, services
 
 with warnings.catch_warnings():
     # The library's generated classes use a pydantic validator form deprecated
@@ -497,7 +496,7 @@ def test_the_transcoder_serves_every_service_of_the_five_packages(
     }
 
     assert sorted(edge.filter(TRANSCODER).services) == sorted(in_set) == sorted(proto_services())
-    assert {name.split(".")[1] for name in in_set} == set(GRPC_PORTS)
+    assert {name.split(".")[1] for name in in_set} == set(services.available())
 
 
 def test_the_descriptor_set_is_complete_with_imports_comments_and_error_details(
@@ -556,7 +555,7 @@ def test_every_cluster_named_exists_and_every_cluster_is_used(edge: Edge) -> Non
     assert named == set(edge.clusters)
 
 
-@pytest.mark.parametrize("service", list(GRPC_PORTS))
+@pytest.mark.parametrize("service", services.available())
 def test_each_service_cluster_speaks_http2_to_its_service_and_checks_grpc_health(
     edge: Edge, service: str
 ) -> None:
@@ -573,7 +572,7 @@ def test_each_service_cluster_speaks_http2_to_its_service_and_checks_grpc_health
     assert cluster.type.name == "STRICT_DNS"
     assert (address.address, address.port_value) == (
         f"svc-{service}.stockmesh.svc.cluster.local",
-        GRPC_PORTS[service],
+        services.ports(service)[0],
     )
     assert cluster.transport_socket is None  # plaintext: the Istio sidecar does mTLS
     assert health.grpc_health_check is not None

@@ -22,6 +22,27 @@ def test_every_service_package_is_registered_with_its_app_and_migrations() -> No
         assert services.migrations(name) == f"{services.package(name)}:migrations"
 
 
+def test_each_service_declares_its_default_ports_and_no_two_share_one() -> None:
+    declared = [port for name in services.available() for port in services.ports(name)]
+
+    assert services.ports("user") == (50051, 9451)
+    assert len(set(declared)) == len(declared)
+
+
+def test_kit_names_no_service() -> None:
+    """Not as a package and not as a registered name: what a service is and
+    where it listens comes from its registration."""
+    names = re.compile(rf"""["'](svc_\w+|{"|".join(services.available())})["']""")
+    found = [
+        f"{path.name}:{number}: {line.strip()}"
+        for path in sorted(KIT.glob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if names.search(line)
+    ]
+
+    assert found == []
+
+
 def test_kit_never_imports_a_service_by_building_its_name() -> None:
     found = [
         f"{path.name}:{number}"

@@ -26,13 +26,15 @@ import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from kit.settings import GRPC_PORTS, METRICS_PORTS, SERVICES
+from kit import services
 from tests import harness
 from tools.demo_plan import ADMIN, USERS
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_URL = "http://127.0.0.1:8080"
-PORTS = (*GRPC_PORTS.values(), 8080, 9450, *METRICS_PORTS.values())
+SERVICES = services.available()
+GRPC_PORTS = {name: services.ports(name)[0] for name in SERVICES}
+PORTS = (8080, 9450, *(port for name in SERVICES for port in services.ports(name)))
 TENANT = "demo"
 ADMIN_EMAIL = ADMIN.email(TENANT)
 
@@ -153,6 +155,8 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     code, left = shut_down(process, children)
     assert code == 0, f"`stockmesh up` exited with {code} after SIGINT:\n{tail(log)}"
     assert not left, f"processes left behind after `stockmesh up` stopped: {left}"
+    last = log.read_text().rstrip().splitlines()[-1]
+    assert last == "stockmesh up: stopped: every process has exited.", tail(log)
 
 
 def run(command: list[str], env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess[str]:

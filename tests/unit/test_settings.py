@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from kit.settings import SERVICES, Settings, SettingsError, count, seconds
+from kit import services
+from kit.settings import Settings, SettingsError, count, seconds
+
+SERVICES = services.available()
 
 SECONDS = (
     "STOCKMESH_HEALTH_PROBE_SECONDS",
