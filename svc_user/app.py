@@ -1,4 +1,4 @@
-"""Wires svc_user: database, use cases, servicers, token verification."""
+"""Wires svc_user: database, units of work, use cases, servicers, token verification."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import getpass
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from grpc import aio
 
@@ -16,35 +16,40 @@ from kit.server import Service
 from kit.settings import Settings, seconds
 from stockmesh.user.v1 import user_pb2_grpc
 from svc_user import commands, service, store
-from svc_user.usecases import Accounts
+from svc_user.usecases.keys import KeyRing
+from svc_user.usecases.sessions import Sessions
+from svc_user.usecases.tenants import Tenancy
+from svc_user.usecases.users import UserAccounts
 
 NAME = "user"
 
 
-def accounts(settings: Settings, db: Database) -> Accounts:
-    return Accounts(
-        db,
-        access_ttl=timedelta(seconds=seconds(settings, "ACCESS_TOKEN_SECONDS", 900)),
-        refresh_ttl=timedelta(seconds=seconds(settings, "REFRESH_TOKEN_SECONDS", 30 * 86400)),
-    )
+def clock() -> datetime:
+    return datetime.now(UTC)
 
 
 async def build(settings: Settings) -> Service:
     db = Database(settings.database_url)
-    uc = accounts(settings, db)
-    await uc.ensure_signing_key()
+    units = store.units(db, clock)
+    keys = KeyRing(units)
+    await keys.ensure_signing_key()
+    sessions = Sessions(
+        units,
+        access_ttl=timedelta(seconds=seconds(settings, "ACCESS_TOKEN_SECONDS", 900)),
+        refresh_ttl=timedelta(seconds=seconds(settings, "REFRESH_TOKEN_SECONDS", 30 * 86400)),
+    )
 
     async def local_jwks() -> list[auth.Jwk]:
-        return await uc.jwks()
+        return await keys.jwks()
 
     # svc_user verifies its own tokens the way every service does: from the
     # JWKS, here read from its own database instead of over the network.
     verifier = auth.TokenVerifier(auth.KeySet(local_jwks), leeway_seconds=int(settings.token_leeway_seconds))
 
     def register(server: aio.Server) -> None:
-        user_pb2_grpc.add_AuthServiceServicer_to_server(service.AuthServicer(uc), server)
-        user_pb2_grpc.add_UserServiceServicer_to_server(service.UserServicer(uc), server)
-        user_pb2_grpc.add_TenantServiceServicer_to_server(service.TenantServicer(uc), server)
+        user_pb2_grpc.add_AuthServiceServicer_to_server(service.AuthServicer(sessions, keys), server)
+        user_pb2_grpc.add_UserServiceServicer_to_server(service.UserServicer(UserAccounts(units)), server)
+        user_pb2_grpc.add_TenantServiceServicer_to_server(service.TenantServicer(Tenancy(units)), server)
 
     return Service(
         name=NAME,
@@ -105,7 +110,7 @@ def _create_admin(args: argparse.Namespace) -> int:
         db = Database(settings.database_url)
         try:
             cmd = commands.CreateTenant(tenant, args.tenant_name, email, password)
-            created, admin = await accounts(settings, db).create_tenant(cmd)
+            created, admin = await Tenancy(store.units(db, clock)).create_tenant(cmd)
             print(f"created tenant {created.slug} ({created.id}) with admin {admin.email}")
         finally:
             await db.dispose()
@@ -128,7 +133,7 @@ def _rotate_key(args: argparse.Namespace) -> int:
     async def rotate() -> str:
         db = Database(settings.database_url)
         try:
-            return await accounts(settings, db).rotate_signing_key()
+            return await KeyRing(store.units(db, clock)).rotate_signing_key()
         finally:
             await db.dispose()
 

@@ -6,8 +6,10 @@ from kit.errors import Violations
 from kit.identity import Role
 from kit.protos import resource_id, timestamp
 from stockmesh.user.v1 import user_pb2
-from svc_user import usecases
 from svc_user.domain import Tenant, User
+from svc_user.usecases.sessions import TokenPair
+from svc_user.usecases.tenants import tenant_etag, tenant_name
+from svc_user.usecases.users import user_etag, user_name
 
 ROLE_TO_PROTO = {
     Role.ADMIN: user_pb2.ROLE_ADMIN,
@@ -44,31 +46,31 @@ def user_id(name: str, field: str = "name") -> str:
 
 def user(value: User) -> user_pb2.User:
     return user_pb2.User(
-        name=usecases.user_name(value.id),
+        name=user_name(value.id),
         email=value.email,
         display_name=value.display_name,
         roles=[ROLE_TO_PROTO[r] for r in value.roles],
         disabled=value.disabled,
-        tenant=usecases.tenant_name(value.tenant_id),
+        tenant=tenant_name(value.tenant_id),
         create_time=timestamp(value.created_at),
         update_time=timestamp(value.updated_at),
         last_login_time=timestamp(value.last_login_at),
-        etag=usecases.user_etag(value),
+        etag=user_etag(value),
     )
 
 
 def tenant(value: Tenant) -> user_pb2.Tenant:
     return user_pb2.Tenant(
-        name=usecases.tenant_name(value.id),
+        name=tenant_name(value.id),
         slug=value.slug,
         display_name=value.display_name,
         create_time=timestamp(value.created_at),
         update_time=timestamp(value.updated_at),
-        etag=usecases.tenant_etag(value),
+        etag=tenant_etag(value),
     )
 
 
-def tokens(value: usecases.TokenPair) -> user_pb2.TokenPair:
+def tokens(value: TokenPair) -> user_pb2.TokenPair:
     return user_pb2.TokenPair(
         access_token=value.access_token,
         access_token_expire_time=timestamp(value.access_expires_at),

@@ -109,6 +109,16 @@ class RefreshToken:
         return RefreshState.VALID
 
 
+@dataclass(frozen=True)
+class SigningKey:
+    """A key that signs access tokens; its public half is published (JWKS)."""
+
+    kid: str
+    private_pem: str
+    public_jwk: str  # JSON
+    created_at: datetime
+
+
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 

@@ -10,7 +10,10 @@ from kit.auth import Role
 from kit.rpc import Context
 from stockmesh.user.v1 import user_pb2, user_pb2_grpc
 from svc_user import commands, convert
-from svc_user.usecases import Accounts
+from svc_user.usecases.keys import KeyRing
+from svc_user.usecases.sessions import Sessions
+from svc_user.usecases.tenants import Tenancy
+from svc_user.usecases.users import UserAccounts
 
 USER = "stockmesh.user.v1.UserService"
 TENANT = "stockmesh.user.v1.TenantService"
@@ -37,31 +40,32 @@ RULES: dict[str, auth.Rule] = {
 
 
 class AuthServicer(user_pb2_grpc.AuthServiceServicer):
-    def __init__(self, accounts: Accounts) -> None:
-        self.accounts = accounts
+    def __init__(self, sessions: Sessions, keys: KeyRing) -> None:
+        self.sessions = sessions
+        self.keys = keys
 
     async def Login(self, request: user_pb2.LoginRequest, context: Context) -> user_pb2.LoginResponse:
         cmd = commands.Login(tenant=request.tenant, email=request.email, password=request.password)
-        result = await self.accounts.login(request.request_id, cmd)
+        result = await self.sessions.login(request.request_id, cmd)
         return user_pb2.LoginResponse(tokens=convert.tokens(result.tokens), user=convert.user(result.user))
 
     async def RefreshToken(
         self, request: user_pb2.RefreshTokenRequest, context: Context
     ) -> user_pb2.RefreshTokenResponse:
-        tokens = await self.accounts.refresh(request.request_id, request.refresh_token)
+        tokens = await self.sessions.refresh(request.request_id, request.refresh_token)
         return user_pb2.RefreshTokenResponse(tokens=convert.tokens(tokens))
 
     async def Logout(self, request: user_pb2.LogoutRequest, context: Context) -> user_pb2.LogoutResponse:
-        await self.accounts.logout(request.request_id, request.refresh_token)
+        await self.sessions.logout(request.request_id, request.refresh_token)
         return user_pb2.LogoutResponse()
 
     async def GetJwks(self, request: user_pb2.GetJwksRequest, context: Context) -> user_pb2.GetJwksResponse:
-        keys = await self.accounts.jwks()
+        keys = await self.keys.jwks()
         return user_pb2.GetJwksResponse(keys=[user_pb2.Jwk(**key) for key in keys])
 
 
 class UserServicer(user_pb2_grpc.UserServiceServicer):
-    def __init__(self, accounts: Accounts) -> None:
+    def __init__(self, accounts: UserAccounts) -> None:
         self.accounts = accounts
 
     async def GetCurrentUser(
@@ -104,7 +108,7 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
         )
         page = await self.accounts.list_users(auth.principal(), query)
         return user_pb2.ListUsersResponse(
-            users=[convert.user(u) for u in page.users], next_page_token=page.next_page_token
+            users=[convert.user(u) for u in page.items], next_page_token=page.next_page_token
         )
 
     async def UpdateUser(
@@ -130,13 +134,13 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
 
 
 class TenantServicer(user_pb2_grpc.TenantServiceServicer):
-    def __init__(self, accounts: Accounts) -> None:
-        self.accounts = accounts
+    def __init__(self, tenancy: Tenancy) -> None:
+        self.tenancy = tenancy
 
     async def GetTenant(
         self, request: user_pb2.GetTenantRequest, context: Context
     ) -> user_pb2.GetTenantResponse:
-        tenant = await self.accounts.get_tenant(auth.principal())
+        tenant = await self.tenancy.get_tenant(auth.principal())
         return user_pb2.GetTenantResponse(tenant=convert.tenant(tenant))
 
     async def UpdateTenant(
@@ -147,5 +151,5 @@ class TenantServicer(user_pb2_grpc.TenantServiceServicer):
             etag=request.tenant.etag,
             display_name=request.tenant.display_name if "display_name" in paths else None,
         )
-        tenant = await self.accounts.update_tenant(auth.principal(), request.request_id, cmd)
+        tenant = await self.tenancy.update_tenant(auth.principal(), request.request_id, cmd)
         return user_pb2.UpdateTenantResponse(tenant=convert.tenant(tenant))

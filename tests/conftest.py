@@ -14,8 +14,8 @@ import pytest
 
 from kit.db import Database
 from stockmesh.user.v1 import user_pb2, user_pb2_grpc
-from svc_user import commands
-from svc_user.usecases import Accounts
+from svc_user import app, commands, store
+from svc_user.usecases.tenants import Tenancy
 from tests import harness
 
 PASSWORD = "Correct-Horse-9-Battery"
@@ -143,7 +143,8 @@ def create_tenant(database_url: str, slug: str | None = None) -> tuple[str, str]
     async def create() -> None:
         db = Database(database_url)
         try:
-            await Accounts(db).create_tenant(commands.CreateTenant(slug, slug.upper(), email, PASSWORD))
+            tenancy = Tenancy(store.units(db, app.clock))
+            await tenancy.create_tenant(commands.CreateTenant(slug, slug.upper(), email, PASSWORD))
         finally:
             await db.dispose()
 
