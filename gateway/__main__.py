@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import sys
 
 import uvicorn
+from starlette.applications import Starlette
 
 from gateway.app import create_app
 from gateway.routes import RouteError
@@ -60,9 +62,25 @@ def main() -> int:
     # (Ctrl-C on `stockmesh up` reaches every process of the group).
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, lambda *_: None)
-    uvicorn.Server(config).run()
+    _Server(config, app).run()
     log.info("stopped")
     return 0
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, ending the open streams as soon as shutdown starts: uvicorn
+    would otherwise wait for them (they never end on their own) for the
+    whole graceful-shutdown timeout."""
+
+    def __init__(self, config: uvicorn.Config, app: Starlette) -> None:
+        super().__init__(config)
+        self.app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        gateway = getattr(self.app.state, "gateway", None)
+        if gateway is not None and (ended := gateway.open_streams.end_all()):
+            log.info("ended open streams", extra={"streams": ended})
+        await super().shutdown(sockets)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ class Gateway:
         self.settings = settings
         self.table = table
         self.upstream = Upstream(settings)
+        self.open_streams = streams.OpenStreams()
         self.auth = EdgeAuth(self.upstream, leeway_seconds=settings.token_leeway_seconds)
         self.limiter = RateLimiter(
             settings.redis_url,
@@ -144,6 +145,7 @@ class Gateway:
                 events=streams.wants_events(request.headers.get("accept")),
                 route=route.template.text,
                 headers=dict(limit_headers),
+                open_streams=self.open_streams,
             )
         timeout = self.upstream.timeout(request.headers.get("grpc-timeout"))
         call = self.upstream.unary(route)(message, metadata=metadata, timeout=timeout)

@@ -10,16 +10,22 @@ is the message's `cursor`, so a browser that reconnects sends it back as
 whose `type` is a `..._HEARTBEAT` value are sent as SSE comments: they keep
 proxies from closing an idle stream without moving the browser's cursor
 past anything it has not seen.
+
+At shutdown every open stream ends at once with an UNAVAILABLE error event
+(`SERVER_SHUTTING_DOWN`), the signal to reconnect (to another replica) and
+resume, instead of holding the shutdown for the whole grace period.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
 from google.protobuf.message import Message
+from google.rpc import code_pb2
 from grpc import aio
 from starlette.responses import Response, StreamingResponse
 
@@ -27,6 +33,30 @@ from gateway import errors, observe, transcode
 
 EVENT_STREAM = "text/event-stream"
 NDJSON = "application/x-ndjson"
+SHUTTING_DOWN = errors.status(
+    code_pb2.UNAVAILABLE,
+    "the gateway is shutting down; reconnect and resume from the last event id received",
+    "SERVER_SHUTTING_DOWN",
+)
+
+
+class OpenStreams:
+    """The streams being relayed now, so shutdown can end them."""
+
+    def __init__(self) -> None:
+        self.calls: set[aio.UnaryStreamCall[Any, Any]] = set()
+        self.closing = False
+
+    def end_all(self) -> int:
+        """End every open stream with SHUTTING_DOWN; returns how many."""
+        self.closing = True
+        for call in self.calls:
+            call.cancel()
+        return len(self.calls)
+
+    def ended_by_shutdown(self, call: aio.UnaryStreamCall[Any, Any]) -> bool:
+        task = asyncio.current_task()
+        return self.closing and call.cancelled() and not (task and task.cancelling())
 
 
 def wants_events(accept: str | None) -> bool:
@@ -60,17 +90,24 @@ async def open_stream(call: aio.UnaryStreamCall[Any, Any]) -> errors.EdgeError |
 
 
 def response(
-    call: aio.UnaryStreamCall[Any, Any], *, events: bool, route: str, headers: dict[str, str]
+    call: aio.UnaryStreamCall[Any, Any],
+    *,
+    events: bool,
+    route: str,
+    headers: dict[str, str],
+    open_streams: OpenStreams,
 ) -> Response:
     media = EVENT_STREAM if events else NDJSON
-    body = _events(call, route) if events else _lines(call, route)
+    body = _events(call, route, open_streams) if events else _lines(call, route, open_streams)
     # No buffering by proxies (nginx honours X-Accel-Buffering) and no caching.
     headers = {**headers, "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(body, media_type=media, headers=headers)
 
 
-async def _events(call: aio.UnaryStreamCall[Any, Any], route: str) -> AsyncIterator[bytes]:
-    async with _open(call, route):
+async def _events(
+    call: aio.UnaryStreamCall[Any, Any], route: str, open_streams: OpenStreams
+) -> AsyncIterator[bytes]:
+    async with _open(call, route, open_streams):
         # A first comment flushes the headers and tells the client the stream is live.
         yield b": stream open\n\n"
         try:
@@ -85,10 +122,16 @@ async def _events(call: aio.UnaryStreamCall[Any, Any], route: str) -> AsyncItera
         except grpc.RpcError as exc:
             _, sent = errors.of_rpc_error(exc)
             yield b"event: error\ndata: " + errors.body(sent) + b"\n\n"
+        except asyncio.CancelledError:
+            if not open_streams.ended_by_shutdown(call):
+                raise
+            yield b"event: error\ndata: " + errors.body(SHUTTING_DOWN) + b"\n\n"
 
 
-async def _lines(call: aio.UnaryStreamCall[Any, Any], route: str) -> AsyncIterator[bytes]:
-    async with _open(call, route):
+async def _lines(
+    call: aio.UnaryStreamCall[Any, Any], route: str, open_streams: OpenStreams
+) -> AsyncIterator[bytes]:
+    async with _open(call, route, open_streams):
         try:
             async for message in call:
                 # Bare messages, one a line, as Envoy's stream_newline_delimited prints them.
@@ -96,15 +139,23 @@ async def _lines(call: aio.UnaryStreamCall[Any, Any], route: str) -> AsyncIterat
         except grpc.RpcError as exc:
             _, sent = errors.of_rpc_error(exc)
             yield b'{"error":' + errors.body(sent) + b"}\n"
+        except asyncio.CancelledError:
+            if not open_streams.ended_by_shutdown(call):
+                raise
+            yield b'{"error":' + errors.body(SHUTTING_DOWN) + b"}\n"
 
 
 @contextlib.asynccontextmanager
-async def _open(call: aio.UnaryStreamCall[Any, Any], route: str) -> AsyncIterator[None]:
+async def _open(
+    call: aio.UnaryStreamCall[Any, Any], route: str, open_streams: OpenStreams
+) -> AsyncIterator[None]:
     gauge = observe.open_streams.labels(route)
     gauge.inc()
+    open_streams.calls.add(call)
     try:
         yield
     finally:
+        open_streams.calls.discard(call)
         gauge.dec()
         # The client went away (the response task is cancelled) or the stream
         # ended: either way the gRPC stream must not outlive the HTTP one.
