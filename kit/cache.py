@@ -16,10 +16,19 @@ Why it looks the way it does:
   of paying a timeout on every call, failures are counted
   (`stockmesh_cache_errors_total`) and logged as one warning per operation
   every few seconds, never a traceback per call.
-- **A missed invalidation is not forgotten.** If a write cannot delete its
-  keys, they are kept here and deleted before this process trusts Redis
-  again, so a Redis that comes back cannot serve what the write changed.
-  (Other processes cannot know; the TTL bounds what they may serve.)
+- **An invalidation reaches every replica.** Replicas share one Redis, so a
+  delete that lands is seen by all of them at once; an invalidation misses a
+  replica only when it does not land, because the writer could not reach
+  Redis. A versioned key or a pub/sub message would then be lost the same way:
+  both travel through the Redis the writer cannot reach. So a write whose
+  delete failed notes its keys where the write itself went, the service's
+  database (`MissedLog`), and every process reads those notes at least every
+  `sync_seconds` while it reads Redis, and deletes the keys before it trusts
+  Redis again. Bound: once a write has returned, no process serves an entry
+  it changed for longer than `sync_seconds` (0.5 s by default); while the log
+  cannot be read, Redis is not read either. Left open: a writer that crashes
+  between its commit and its delete, or loses the database in that instant as
+  well, leaves no note; its entries may then be served until their TTL.
 
 Keys are `{prefix}{service}:{tenant}:{kind}:{item}`; values are bytes the
 caller encodes, stored with a one-byte tag that tells them from leases.
@@ -27,12 +36,14 @@ caller encodes, stored with a one-byte tag that tells them from leases.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from prometheus_client import Counter
@@ -50,7 +61,7 @@ failures = Counter(
 )
 for _result in ("hit", "miss"):
     requests.labels(result=_result)
-for _operation in ("lookup", "fill", "invalidate", "decode"):
+for _operation in ("lookup", "fill", "invalidate", "decode", "note", "sync"):
     failures.labels(operation=_operation)
 
 DEFAULT_TTL_SECONDS = 300.0
@@ -59,6 +70,11 @@ LEASE_SECONDS = 10.0  # longer than any database read a fill waits for
 PAUSE_SECONDS = 1.0  # after a failure, leave Redis alone this long
 LOG_EVERY_SECONDS = 10.0
 MAX_PENDING = 100_000  # keys whose invalidation failed; beyond this, distrust Redis for a TTL
+SYNC_SECONDS = 0.5  # how often a process reads the invalidations missed anywhere
+# How much later than its own time a note may become visible (the time is
+# taken inside the note's transaction, a few milliseconds before it commits),
+# clock differences between hosts included.
+NOTE_LAG_SECONDS = 5.0
 
 # What a Redis call that did not work raises: its own errors, and a socket
 # error or timeout that slipped past the client's wrapping.
@@ -101,6 +117,27 @@ return 0
 
 
 @dataclass(frozen=True)
+class Missed:
+    """Keys one write could not delete in Redis, as noted in the service's database."""
+
+    id: int
+    keys: tuple[str, ...]
+    at: datetime
+
+
+class MissedLog(abc.ABC):
+    """Where a write leaves the keys it could not delete, for every process
+    of the service to delete: a table of the service's database."""
+
+    @abc.abstractmethod
+    async def note(self, keys: Collection[str]) -> None: ...
+
+    @abc.abstractmethod
+    async def since(self, moment: datetime) -> list[Missed]:
+        """The notes taken at `moment` or later."""
+
+
+@dataclass(frozen=True)
 class Lookup:
     """What a lookup found: values by key, and the missed keys this caller may fill."""
 
@@ -120,14 +157,23 @@ class Cache:
         ttl_seconds: float = DEFAULT_TTL_SECONDS,
         prefix: str = "",
         timeout_seconds: float = TIMEOUT_SECONDS,
+        missed: MissedLog | None = None,
+        sync_seconds: float = SYNC_SECONDS,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.service = service
         self.ttl_seconds = ttl_seconds
         self.prefix = prefix
+        self.sync_seconds = sync_seconds
+        self._missed = missed
+        self._clock = clock
         self._client: Redis | None = None
         self._paused_until = 0.0
         self._distrusted_until = 0.0
         self._pending: set[str] = set()
+        self._next_sync = 0.0
+        self._synced_from: datetime | None = None  # where the next read of the notes starts
+        self._seen: dict[int, datetime] = {}  # notes already taken in, within the lag
         self._replaying = asyncio.Lock()
         self._last_log: dict[str, float] = {}
         self._unlogged: dict[str, int] = {}
@@ -187,6 +233,7 @@ class Cache:
             return
         if time.monotonic() < self._paused_until or not await self._flush(wanted):
             self._remember(wanted)
+            await self._note(wanted)
 
     async def get_or_load(
         self,
@@ -238,15 +285,18 @@ class Cache:
     # --- failure handling -------------------------------------------------------
 
     async def _usable(self) -> bool:
-        """Whether Redis may be read now: not paused after a failure, and every
-        invalidation this process missed has been made up for. Readers wait
-        while one of them replays those, so none reads ahead of the delete."""
+        """Whether Redis may be read now: not paused after a failure, the
+        notes of missed invalidations read within `sync_seconds`, and every
+        invalidation missed (here or in another process) made up for. Readers
+        wait while one of them does that, so none reads ahead of the delete."""
         now = time.monotonic()
         if now < self._paused_until or now < self._distrusted_until:
             return False
-        if self._pending or self._replaying.locked():
+        if self._sync_due() or self._pending or self._replaying.locked():
             async with self._replaying:
                 if time.monotonic() < self._paused_until:
+                    return False
+                if self._sync_due() and not await self._sync():
                     return False
                 if self._pending:
                     pending, self._pending = self._pending, set()
@@ -254,6 +304,39 @@ class Cache:
                         self._remember(pending)
                         return False
         return True
+
+    def _sync_due(self) -> bool:
+        return self._missed is not None and time.monotonic() >= self._next_sync
+
+    async def _sync(self) -> bool:
+        """Take in the keys whose invalidation a write missed, in any process
+        since the last read (at first: within a TTL, older entries have
+        expired). False when the notes could not be read."""
+        assert self._missed is not None
+        began, started = time.monotonic(), self._clock()
+        lag = timedelta(seconds=NOTE_LAG_SECONDS)
+        since = self._synced_from or started - timedelta(seconds=self.ttl_seconds) - lag
+        try:
+            notes = await self._missed.since(since)
+        except Exception as exc:  # noqa: BLE001 - whatever the log raised, its notes are unknown
+            self._failed("sync", exc)
+            return False
+        for note in notes:
+            if note.id not in self._seen:
+                self._seen[note.id] = note.at
+                self._remember(set(note.keys))
+        self._synced_from = started - lag
+        self._seen = {n: at for n, at in self._seen.items() if at >= self._synced_from}
+        self._next_sync = began + self.sync_seconds
+        return True
+
+    async def _note(self, keys: set[str]) -> None:
+        if self._missed is None:
+            return
+        try:
+            await self._missed.note(keys)
+        except Exception as exc:  # noqa: BLE001 - the keys stay pending here; the TTL bounds the rest
+            self._failed("note", exc)
 
     async def _flush(self, keys: set[str]) -> bool:
         assert self._client is not None
@@ -274,7 +357,7 @@ class Cache:
     def _failed(self, operation: str, exc: Exception) -> None:
         failures.labels(operation=operation).inc()
         now = time.monotonic()
-        if operation != "decode":
+        if operation not in ("decode", "note"):
             self._paused_until = now + PAUSE_SECONDS
         self._unlogged[operation] = self._unlogged.get(operation, 0) + 1
         if now - self._last_log.get(operation, float("-inf")) >= LOG_EVERY_SECONDS:

@@ -9,8 +9,9 @@ from google.type import money_pb2
 
 from kit.errors import FieldViolation, InvalidArgument
 from stockmesh.catalog.v1 import catalog_pb2
-from svc_catalog import commands, usecases
+from svc_catalog import commands
 from svc_catalog.domain import Money, Product, ProductStatus, Variant, VariantStatus
+from svc_catalog.usecases.names import product_etag, product_name, variant_etag, variant_name
 
 PRODUCT_STATUS = {
     ProductStatus.ACTIVE: catalog_pb2.PRODUCT_STATUS_ACTIVE,
@@ -96,7 +97,7 @@ def variant_status(value: int) -> VariantStatus | None:
 def variant(value: Variant) -> catalog_pb2.Variant:
     price = value.list_price
     return catalog_pb2.Variant(
-        name=usecases.variant_name(value.product_id, value.id),
+        name=variant_name(value.product_id, value.id),
         sku=value.sku,
         display_name=value.display_name,
         attributes=value.attributes,
@@ -108,13 +109,13 @@ def variant(value: Variant) -> catalog_pb2.Variant:
         create_time=timestamp(value.created_at),
         update_time=timestamp(value.updated_at),
         archive_time=timestamp(value.archived_at),
-        etag=usecases.variant_etag(value),
+        etag=variant_etag(value),
     )
 
 
 def product(value: Product) -> catalog_pb2.Product:
     return catalog_pb2.Product(
-        name=usecases.product_name(value.id),
+        name=product_name(value.id),
         display_name=value.display_name,
         description=value.description,
         brand=value.brand,
@@ -124,5 +125,5 @@ def product(value: Product) -> catalog_pb2.Product:
         create_time=timestamp(value.created_at),
         update_time=timestamp(value.updated_at),
         archive_time=timestamp(value.archived_at),
-        etag=usecases.product_etag(value),
+        etag=product_etag(value),
     )

@@ -10,7 +10,9 @@ from kit.auth import Role
 from kit.rpc import Context
 from stockmesh.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from svc_catalog import commands, convert
-from svc_catalog.usecases import Catalog
+from svc_catalog.usecases.lookups import Lookups
+from svc_catalog.usecases.products import Products
+from svc_catalog.usecases.variants import Variants
 
 CATALOG = "stockmesh.catalog.v1.CatalogService"
 
@@ -41,8 +43,10 @@ VARIANT_FIELDS = {"display_name", "attributes", "list_price", "barcode"}
 
 
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
-    def __init__(self, catalog: Catalog) -> None:
-        self.catalog = catalog
+    def __init__(self, products: Products, variants: Variants, lookups: Lookups) -> None:
+        self.products = products
+        self.variants = variants
+        self.lookups = lookups
 
     async def CreateProduct(
         self, request: catalog_pb2.CreateProductRequest, context: Context
@@ -55,13 +59,13 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             category=given.category,
             variants=tuple(convert.new_variant(v) for v in given.variants),
         )
-        product = await self.catalog.create_product(auth.principal(), request.request_id, cmd)
+        product = await self.products.create_product(auth.principal(), request.request_id, cmd)
         return catalog_pb2.CreateProductResponse(product=convert.product(product))
 
     async def GetProduct(
         self, request: catalog_pb2.GetProductRequest, context: Context
     ) -> catalog_pb2.GetProductResponse:
-        product = await self.catalog.get_product(auth.principal(), convert.product_id(request.name))
+        product = await self.products.get_product(auth.principal(), convert.product_id(request.name))
         return catalog_pb2.GetProductResponse(product=convert.product(product))
 
     async def ListProducts(
@@ -75,9 +79,9 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             brand=request.brand,
             category=request.category,
         )
-        page = await self.catalog.list_products(auth.principal(), query)
+        page = await self.products.list_products(auth.principal(), query)
         return catalog_pb2.ListProductsResponse(
-            products=[convert.product(p) for p in page.products], next_page_token=page.next_page_token
+            products=[convert.product(p) for p in page.items], next_page_token=page.next_page_token
         )
 
     async def UpdateProduct(
@@ -93,21 +97,21 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             brand=given.brand if "brand" in paths else None,
             category=given.category if "category" in paths else None,
         )
-        product = await self.catalog.update_product(auth.principal(), request.request_id, cmd)
+        product = await self.products.update_product(auth.principal(), request.request_id, cmd)
         return catalog_pb2.UpdateProductResponse(product=convert.product(product))
 
     async def ArchiveProduct(
         self, request: catalog_pb2.ArchiveProductRequest, context: Context
     ) -> catalog_pb2.ArchiveProductResponse:
         cmd = commands.ChangeProductStatus(convert.product_id(request.name), request.etag)
-        product = await self.catalog.archive_product(auth.principal(), request.request_id, cmd)
+        product = await self.products.archive_product(auth.principal(), request.request_id, cmd)
         return catalog_pb2.ArchiveProductResponse(product=convert.product(product))
 
     async def UnarchiveProduct(
         self, request: catalog_pb2.UnarchiveProductRequest, context: Context
     ) -> catalog_pb2.UnarchiveProductResponse:
         cmd = commands.ChangeProductStatus(convert.product_id(request.name), request.etag)
-        product = await self.catalog.unarchive_product(auth.principal(), request.request_id, cmd)
+        product = await self.products.unarchive_product(auth.principal(), request.request_id, cmd)
         return catalog_pb2.UnarchiveProductResponse(product=convert.product(product))
 
     async def CreateVariant(
@@ -116,13 +120,13 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         cmd = commands.CreateVariant(
             convert.product_id(request.parent, "parent"), convert.new_variant(request.variant)
         )
-        variant = await self.catalog.create_variant(auth.principal(), request.request_id, cmd)
+        variant = await self.variants.create_variant(auth.principal(), request.request_id, cmd)
         return catalog_pb2.CreateVariantResponse(variant=convert.variant(variant))
 
     async def GetVariant(
         self, request: catalog_pb2.GetVariantRequest, context: Context
     ) -> catalog_pb2.GetVariantResponse:
-        variant = await self.catalog.get_variant(auth.principal(), *convert.variant_ids(request.name))
+        variant = await self.variants.get_variant(auth.principal(), *convert.variant_ids(request.name))
         return catalog_pb2.GetVariantResponse(variant=convert.variant(variant))
 
     async def ListVariants(
@@ -135,9 +139,9 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             status=convert.variant_status(request.status),
             query=request.query,
         )
-        page = await self.catalog.list_variants(auth.principal(), query)
+        page = await self.variants.list_variants(auth.principal(), query)
         return catalog_pb2.ListVariantsResponse(
-            variants=[convert.variant(v) for v in page.variants], next_page_token=page.next_page_token
+            variants=[convert.variant(v) for v in page.items], next_page_token=page.next_page_token
         )
 
     async def UpdateVariant(
@@ -159,27 +163,27 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             ),
             barcode=given.barcode if "barcode" in paths else None,
         )
-        variant = await self.catalog.update_variant(auth.principal(), request.request_id, cmd)
+        variant = await self.variants.update_variant(auth.principal(), request.request_id, cmd)
         return catalog_pb2.UpdateVariantResponse(variant=convert.variant(variant))
 
     async def ArchiveVariant(
         self, request: catalog_pb2.ArchiveVariantRequest, context: Context
     ) -> catalog_pb2.ArchiveVariantResponse:
         cmd = commands.ChangeVariantStatus(*convert.variant_ids(request.name), request.etag)
-        variant = await self.catalog.archive_variant(auth.principal(), request.request_id, cmd)
+        variant = await self.variants.archive_variant(auth.principal(), request.request_id, cmd)
         return catalog_pb2.ArchiveVariantResponse(variant=convert.variant(variant))
 
     async def UnarchiveVariant(
         self, request: catalog_pb2.UnarchiveVariantRequest, context: Context
     ) -> catalog_pb2.UnarchiveVariantResponse:
         cmd = commands.ChangeVariantStatus(*convert.variant_ids(request.name), request.etag)
-        variant = await self.catalog.unarchive_variant(auth.principal(), request.request_id, cmd)
+        variant = await self.variants.unarchive_variant(auth.principal(), request.request_id, cmd)
         return catalog_pb2.UnarchiveVariantResponse(variant=convert.variant(variant))
 
     async def LookupBarcode(
         self, request: catalog_pb2.LookupBarcodeRequest, context: Context
     ) -> catalog_pb2.LookupBarcodeResponse:
-        found = await self.catalog.lookup_barcode(auth.principal(), request.barcode)
+        found = await self.lookups.lookup_barcode(auth.principal(), request.barcode)
         return catalog_pb2.LookupBarcodeResponse(
             variant=convert.variant(found.variant), product=convert.product(found.product)
         )
@@ -187,7 +191,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def LookupSku(
         self, request: catalog_pb2.LookupSkuRequest, context: Context
     ) -> catalog_pb2.LookupSkuResponse:
-        found = await self.catalog.lookup_sku(auth.principal(), request.sku)
+        found = await self.lookups.lookup_sku(auth.principal(), request.sku)
         return catalog_pb2.LookupSkuResponse(
             variant=convert.variant(found.variant), product=convert.product(found.product)
         )
@@ -195,7 +199,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def BatchGetVariants(
         self, request: catalog_pb2.BatchGetVariantsRequest, context: Context
     ) -> catalog_pb2.BatchGetVariantsResponse:
-        batch = await self.catalog.batch_get_variants(auth.principal(), list(request.skus))
+        batch = await self.lookups.batch_get_variants(auth.principal(), list(request.skus))
         return catalog_pb2.BatchGetVariantsResponse(
             variants=[convert.variant(v) for v in batch.variants], unknown_skus=batch.unknown_skus
         )
