@@ -13,11 +13,17 @@ from kit.jwks import remote_verifier
 from kit.server import Service
 from kit.settings import Settings, seconds
 from stockmesh.procure.v1 import procure_pb2_grpc
-from svc_procure import service, store
+from svc_procure import service
 from svc_procure.catalog_client import CatalogClient
 from svc_procure.stock_client import StockClient
+from svc_procure.store import unit
+from svc_procure.store.tables import idempotency_records
+from svc_procure.usecases.booking import Booking
+from svc_procure.usecases.drafts import ProposalDrafts
 from svc_procure.usecases.orders import Orders
+from svc_procure.usecases.receiving import Receiving
 from svc_procure.usecases.replenishment import Replenishment
+from svc_procure.usecases.supplier_items import SupplierItems
 from svc_procure.usecases.suppliers import Suppliers
 
 NAME = "procure"
@@ -32,21 +38,19 @@ async def build(settings: Settings) -> Service:
     channels = Channels(settings)
     stock = StockClient(channels.get("stock"))
     catalog = CatalogClient(channels.get("catalog"))
-    suppliers = Suppliers(db, catalog, clock)
-    orders = Orders(db, stock, catalog, clock)
-    replenishment = Replenishment(db, stock, clock)
+    units = unit.units(db, clock)
+    booking = Booking(units, stock)
+    suppliers = service.SupplierServicer(Suppliers(units), SupplierItems(units, catalog))
+    orders = service.PurchaseOrderServicer(Orders(units, stock, catalog), Receiving(units, booking))
+    replenishment = service.ReplenishmentServicer(Replenishment(units, stock), ProposalDrafts(units, stock))
 
     def register(server: aio.Server) -> None:
-        procure_pb2_grpc.add_SupplierServiceServicer_to_server(service.SupplierServicer(suppliers), server)
-        procure_pb2_grpc.add_PurchaseOrderServiceServicer_to_server(
-            service.PurchaseOrderServicer(orders), server
-        )
-        procure_pb2_grpc.add_ReplenishmentServiceServicer_to_server(
-            service.ReplenishmentServicer(replenishment, orders), server
-        )
+        procure_pb2_grpc.add_SupplierServiceServicer_to_server(suppliers, server)
+        procure_pb2_grpc.add_PurchaseOrderServiceServicer_to_server(orders, server)
+        procure_pb2_grpc.add_ReplenishmentServiceServicer_to_server(replenishment, server)
 
     async def book() -> None:
-        await orders.book_pending()
+        await booking.book_pending()
 
     return Service(
         name=NAME,
@@ -54,7 +58,7 @@ async def build(settings: Settings) -> Service:
         service_names=(service.SUPPLIER, service.ORDER, service.REPLENISHMENT),
         rules=service.RULES,
         db=db,
-        idempotency_records=store.idempotency_records,
+        idempotency_records=idempotency_records,
         verifier=remote_verifier(channels, leeway_seconds=settings.token_leeway_seconds),
         loops=[
             ("book-receipts", seconds(settings, "BOOKING_SECONDS", 5.0), book),

@@ -1,21 +1,45 @@
-"""Translation between svc_procure's protos and its domain values."""
+"""svc_procure's requests read into commands (the replies: svc_procure.messages).
+
+A request with several fields to parse names every one it cannot read
+(`Fields`), not only the first."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from google.protobuf import duration_pb2
 from google.type import money_pb2
 
 from kit import protos
-from kit.errors import FieldViolation, InvalidArgument
-from kit.protos import enum_to_proto, timestamp
+from kit.errors import FieldViolation, InvalidArgument, Violations
 from stockmesh.procure.v1 import procure_pb2 as pb
-from svc_procure import commands, domain
-from svc_procure.domain import PurchaseOrder, Receipt, Supplier, SupplierItem
-from svc_procure.usecases.orders import order_etag, order_name, receipt_name
-from svc_procure.usecases.replenishment import Candidate
-from svc_procure.usecases.suppliers import item_etag, item_name, supplier_etag, supplier_name
+from svc_procure import commands
+from svc_procure.domain.money import NANOS, to_nanos
+from svc_procure.domain.orders import PurchaseOrderState, ReceiptState
+from svc_procure.domain.replenishment import DEFAULT_COVERAGE_DAYS, DEFAULT_WINDOW_DAYS
+from svc_procure.domain.suppliers import Status
 
 DAY = 86_400
+T = TypeVar("T")
+
+
+class Fields:
+    """Parses the fields of one request, keeping every violation to raise once (`check`)."""
+
+    def __init__(self) -> None:
+        self.violations = Violations()
+
+    def __call__(self, parse: Callable[..., T], *args: Any, instead: T) -> T:
+        """What `parse(*args)` returns, or `instead` while its violations are kept."""
+        try:
+            return parse(*args)
+        except InvalidArgument as exc:
+            self.violations.items.extend(exc.violations)
+            return instead
+
+    def check(self) -> None:
+        self.violations.raise_if_any()
 
 
 def days(value: duration_pb2.Duration, field: str) -> int:
@@ -31,23 +55,12 @@ def days_or_none(message: object, name: str, field: str) -> int | None:
     return days(getattr(message, name), field)
 
 
-def duration(number_of_days: int) -> duration_pb2.Duration:
-    out = duration_pb2.Duration()
-    out.FromSeconds(number_of_days * DAY)
-    return out
-
-
 def nanos_of(money: money_pb2.Money, field: str) -> int:
-    if not -domain.NANOS < money.nanos < domain.NANOS or (
+    if not -NANOS < money.nanos < NANOS or (
         money.units and money.nanos and (money.units < 0) != (money.nanos < 0)
     ):
         raise InvalidArgument([FieldViolation(field, "units and nanos must agree in sign; nanos below 10^9")])
-    return domain.to_nanos(money.units, money.nanos)
-
-
-def money(currency: str, amount: int) -> money_pb2.Money:
-    units, nanos = domain.from_nanos(amount)
-    return money_pb2.Money(currency_code=currency, units=units, nanos=nanos)
+    return to_nanos(money.units, money.nanos)
 
 
 def supplier_id(name: str, field: str = "name") -> str:
@@ -82,207 +95,96 @@ def create_supplier(s: pb.Supplier) -> commands.CreateSupplier:
 
 
 def create_item(parent: str, i: pb.SupplierItem) -> commands.CreateSupplierItem:
-    has_cost = i.HasField("unit_cost")
-    return commands.CreateSupplierItem(
-        supplier_id(parent, "parent"),
+    field = Fields()
+    cmd = commands.CreateSupplierItem(
+        field(supplier_id, parent, "parent", instead=""),
         i.sku,
         i.supplier_sku,
         i.unit_cost.currency_code,
-        nanos_of(i.unit_cost, "supplier_item.unit_cost") if has_cost else None,
-        days_or_none(i, "lead_time", "supplier_item.lead_time"),
+        field(cost_of, i, instead=None),
+        field(days_or_none, i, "lead_time", "supplier_item.lead_time", instead=None),
         i.minimum_order_quantity,
         i.pack_size,
         i.preferred,
     )
+    field.check()
+    return cmd
+
+
+def cost_of(i: pb.SupplierItem) -> int | None:
+    return nanos_of(i.unit_cost, "supplier_item.unit_cost") if i.HasField("unit_cost") else None
 
 
 def create_order(o: pb.PurchaseOrder) -> commands.CreatePurchaseOrder:
-    return commands.CreatePurchaseOrder(
-        supplier_id(o.supplier, "purchase_order.supplier"),
-        warehouse_id(o.warehouse, "purchase_order.warehouse"),
+    field = Fields()
+    cmd = commands.CreatePurchaseOrder(
+        field(supplier_id, o.supplier, "purchase_order.supplier", instead=""),
+        field(warehouse_id, o.warehouse, "purchase_order.warehouse", instead=""),
         tuple(commands.NewLine(line.sku, line.quantity_ordered) for line in o.lines),
         o.supplier_reference,
         o.note,
     )
-
-
-def supplier(s: Supplier) -> pb.Supplier:
-    return pb.Supplier(
-        name=supplier_name(s.id),
-        display_name=s.display_name,
-        contact_name=s.contact_name,
-        contact_email=s.contact_email,
-        contact_phone=s.contact_phone,
-        currency_code=s.currency_code,
-        default_lead_time=duration(s.default_lead_time_days),
-        status=enum_to_proto(s.status, "SUPPLIER_STATUS", pb.SupplierStatus),
-        note=s.note,
-        create_time=timestamp(s.created_at),
-        update_time=timestamp(s.updated_at),
-        archive_time=timestamp(s.archived_at),
-        etag=supplier_etag(s),
-    )
-
-
-def item(i: SupplierItem, currency: str, default_lead_time_days: int) -> pb.SupplierItem:
-    out = pb.SupplierItem(
-        name=item_name(i.supplier_id, i.id),
-        sku=i.sku,
-        supplier_sku=i.supplier_sku,
-        unit_cost=money(currency, i.unit_cost_nanos),
-        effective_lead_time=duration(
-            i.lead_time_days if i.lead_time_days is not None else default_lead_time_days
-        ),
-        minimum_order_quantity=i.minimum_order_quantity,
-        pack_size=i.pack_size,
-        preferred=i.preferred,
-        status=enum_to_proto(i.status, "SUPPLIER_ITEM_STATUS", pb.SupplierItemStatus),
-        create_time=timestamp(i.created_at),
-        update_time=timestamp(i.updated_at),
-        etag=item_etag(i),
-    )
-    if i.lead_time_days is not None:
-        out.lead_time.CopyFrom(duration(i.lead_time_days))
-    return out
-
-
-def order(o: PurchaseOrder) -> pb.PurchaseOrder:
-    c = o.currency_code
-    return pb.PurchaseOrder(
-        name=order_name(o.id),
-        number=o.number,
-        supplier=supplier_name(o.supplier_id),
-        warehouse=f"warehouses/{o.warehouse_id}",
-        state=enum_to_proto(o.state, "PURCHASE_ORDER_STATE", pb.PurchaseOrderState),
-        lines=[
-            pb.PurchaseOrderLine(
-                sku=line.sku,
-                supplier_sku=line.supplier_sku,
-                supplier_item=item_name(o.supplier_id, line.supplier_item_id),
-                quantity_ordered=line.quantity_ordered,
-                quantity_received=line.quantity_received,
-                unit_cost=money(c, line.unit_cost_nanos),
-                line_total=money(c, domain.line_total(line.quantity_ordered, line.unit_cost_nanos)),
-            )
-            for line in o.lines
-        ],
-        currency_code=c,
-        total=money(c, o.total_nanos),
-        received_total=money(c, o.received_total_nanos),
-        expected_delivery_time=timestamp(o.expected_delivery_at),
-        supplier_reference=o.supplier_reference,
-        note=o.note,
-        creator=f"users/{o.creator}",
-        create_time=timestamp(o.created_at),
-        update_time=timestamp(o.updated_at),
-        submit_time=timestamp(o.submitted_at),
-        end_time=timestamp(o.ended_at),
-        end_reason=o.end_reason,
-        etag=order_etag(o),
-    )
-
-
-def receipt(r: Receipt) -> pb.Receipt:
-    return pb.Receipt(
-        name=receipt_name(r.purchase_order_id, r.id),
-        warehouse=f"warehouses/{r.warehouse_id}",
-        lines=[pb.ReceiptLine(sku=sku, quantity=qty) for sku, qty in r.lines],
-        state=enum_to_proto(r.state, "RECEIPT_STATE", pb.ReceiptState),
-        delivery_note=r.delivery_note,
-        note=r.note,
-        receiver=f"users/{r.receiver}",
-        stock_movements=list(r.stock_movements),
-        receive_time=timestamp(r.received_at),
-        book_time=timestamp(r.booked_at),
-    )
-
-
-def proposal(c: Candidate, warehouse: str, window_days: int, coverage_days: int) -> pb.ReplenishmentProposal:
-    p, lv = c.proposal, c.level
-    out = pb.ReplenishmentProposal(
-        sku=lv.sku,
-        warehouse=warehouse,
-        status=enum_to_proto(p.status, "PROPOSAL_STATUS", pb.ProposalStatus),
-        on_hand=lv.on_hand,
-        reserved=lv.reserved,
-        available=lv.available,
-        reorder_point=lv.reorder_point,
-        reorder_quantity=lv.reorder_quantity,
-        on_order_quantity=c.position.on_order,
-        draft_quantity=c.position.draft,
-        inventory_position=p.inventory_position,
-        shipped_quantity=c.position.shipped,
-        returned_quantity=c.position.returned,
-        demand_quantity=p.demand,
-        demand_window=duration(window_days),
-        daily_demand=p.daily_demand,
-        lead_time=duration(c.lead_time_days),
-        coverage=duration(coverage_days),
-        target_position=p.target_position,
-        raw_quantity=p.raw_quantity,
-        suggested_quantity=p.suggested_quantity,
-        explanation=p.explanation,
-    )
-    if c.item is not None and c.supplier is not None:
-        currency = c.supplier.currency_code
-        out.minimum_order_quantity = c.item.minimum_order_quantity
-        out.pack_size = c.item.pack_size
-        out.supplier = supplier_name(c.supplier.id)
-        out.supplier_item = item_name(c.supplier.id, c.item.id)
-        out.supplier_sku = c.item.supplier_sku
-        out.unit_cost.CopyFrom(money(currency, c.item.unit_cost_nanos))
-        out.line_total.CopyFrom(
-            money(currency, domain.line_total(p.suggested_quantity, c.item.unit_cost_nanos))
-        )
-    return out
+    field.check()
+    return cmd
 
 
 def update_supplier(s: pb.Supplier, paths: set[str]) -> commands.UpdateSupplier:
     def given(path: str, value: str) -> str | None:
         return value if path in paths else None
 
-    return commands.UpdateSupplier(
-        supplier_id(s.name, "supplier.name"),
+    field = Fields()
+    cmd = commands.UpdateSupplier(
+        field(supplier_id, s.name, "supplier.name", instead=""),
         s.etag,
         display_name=given("display_name", s.display_name),
         contact_name=given("contact_name", s.contact_name),
         contact_email=given("contact_email", s.contact_email),
         contact_phone=given("contact_phone", s.contact_phone),
-        default_lead_time_days=days(s.default_lead_time, "supplier.default_lead_time")
+        default_lead_time_days=field(days, s.default_lead_time, "supplier.default_lead_time", instead=None)
         if "default_lead_time" in paths
         else None,
         note=given("note", s.note),
     )
+    field.check()
+    return cmd
 
 
 def update_item(i: pb.SupplierItem, paths: set[str]) -> commands.UpdateSupplierItem:
-    supplier, item_id = child(i.name, "suppliers", "items", "supplier_item.name")
-    return commands.UpdateSupplierItem(
+    field = Fields()
+    supplier, item_id = field(child, i.name, "suppliers", "items", "supplier_item.name", instead=("", ""))
+    cmd = commands.UpdateSupplierItem(
         supplier,
         item_id,
         i.etag,
         tuple(sorted(paths)),
         i.supplier_sku,
         i.unit_cost.currency_code,
-        nanos_of(i.unit_cost, "supplier_item.unit_cost") if i.HasField("unit_cost") else None,
-        days_or_none(i, "lead_time", "supplier_item.lead_time"),
+        field(cost_of, i, instead=None),
+        field(days_or_none, i, "lead_time", "supplier_item.lead_time", instead=None),
         i.minimum_order_quantity,
         i.pack_size,
         i.preferred,
     )
+    field.check()
+    return cmd
 
 
 def update_order(o: pb.PurchaseOrder, paths: set[str]) -> commands.UpdatePurchaseOrder:
-    return commands.UpdatePurchaseOrder(
-        order_id(o.name, "purchase_order.name"),
+    field = Fields()
+    cmd = commands.UpdatePurchaseOrder(
+        field(order_id, o.name, "purchase_order.name", instead=""),
         o.etag,
         tuple(sorted(paths)),
-        warehouse_id(o.warehouse, "purchase_order.warehouse") if "warehouse" in paths else "",
+        field(warehouse_id, o.warehouse, "purchase_order.warehouse", instead="")
+        if "warehouse" in paths
+        else "",
         tuple(commands.NewLine(line.sku, line.quantity_ordered) for line in o.lines),
         protos.datetime_of(o, "expected_delivery_time"),
         o.supplier_reference,
         o.note,
     )
+    field.check()
+    return cmd
 
 
 def optional_id(name: str, collection: str, field: str) -> str:
@@ -295,3 +197,109 @@ def optional_id(name: str, collection: str, field: str) -> str:
 def proposal_line(line: pb.ProposalLine, index: int) -> commands.ProposalLine:
     supplier, item_id = child(line.supplier_item, "suppliers", "items", f"lines[{index}].supplier_item")
     return commands.ProposalLine(line.sku, supplier, item_id, line.quantity)
+
+
+def list_suppliers(request: pb.ListSuppliersRequest) -> commands.ListQuery:
+    status = protos.enum_of(request.status, "SUPPLIER_STATUS", pb.SupplierStatus, Status, "status")
+    return commands.ListQuery(
+        request.page_size, request.page_token, status.value if status else "", request.query
+    )
+
+
+def list_items(request: pb.ListSupplierItemsRequest) -> commands.ListQuery:
+    field = Fields()
+    status = field(
+        protos.enum_of,
+        request.status,
+        "SUPPLIER_ITEM_STATUS",
+        pb.SupplierItemStatus,
+        Status,
+        "status",
+        instead=None,
+    )
+    parent = field(optional_id, request.parent, "suppliers", "parent", instead="")
+    if not request.parent:
+        field(supplier_id, request.parent, "parent", instead="")
+    field.check()
+    return commands.ListQuery(
+        request.page_size,
+        request.page_token,
+        status.value if status else "",
+        parent_id=parent,
+        sku=request.sku,
+    )
+
+
+def order_state(number: int) -> str:
+    return str(
+        protos.enum_of(
+            number, "PURCHASE_ORDER_STATE", pb.PurchaseOrderState, PurchaseOrderState, "states", required=True
+        )
+    )
+
+
+def list_orders(request: pb.ListPurchaseOrdersRequest) -> commands.ListQuery:
+    field = Fields()
+
+    query = commands.ListQuery(
+        request.page_size,
+        request.page_token,
+        parent_id=field(optional_id, request.supplier, "suppliers", "supplier", instead=""),
+        sku=request.sku,
+        warehouse_id=field(optional_id, request.warehouse, "warehouses", "warehouse", instead=""),
+        states=tuple(field(order_state, n, instead="") for n in request.states),
+        start=protos.datetime_of(request, "start_time"),
+        end=protos.datetime_of(request, "end_time"),
+    )
+    field.check()
+    return query
+
+
+def list_receipts(request: pb.ListReceiptsRequest) -> commands.ListQuery:
+    field = Fields()
+    state = field(
+        protos.enum_of, request.state, "RECEIPT_STATE", pb.ReceiptState, ReceiptState, "state", instead=None
+    )
+    if request.parent != "purchaseOrders/-":
+        field(order_id, request.parent, "parent", instead="")
+    query = commands.ListQuery(
+        request.page_size,
+        request.page_token,
+        state.value if state else "",
+        parent_id=field(optional_id, request.parent, "purchaseOrders", "parent", instead=""),
+        warehouse_id=field(optional_id, request.warehouse, "warehouses", "warehouse", instead=""),
+        start=protos.datetime_of(request, "start_time"),
+        end=protos.datetime_of(request, "end_time"),
+    )
+    field.check()
+    return query
+
+
+def create_from_proposal(request: pb.CreatePurchaseOrdersFromProposalRequest) -> commands.CreateFromProposal:
+    field = Fields()
+    cmd = commands.CreateFromProposal(
+        field(warehouse_id, request.warehouse, "warehouse", instead=""),
+        tuple(
+            field(proposal_line, line, i, instead=commands.ProposalLine(line.sku, "", "", line.quantity))
+            for i, line in enumerate(request.lines)
+        ),
+        request.note,
+    )
+    field.check()
+    return cmd
+
+
+def propose(request: pb.ProposeReplenishmentRequest) -> commands.ProposeReplenishment:
+    field = Fields()
+    cmd = commands.ProposeReplenishment(
+        field(warehouse_id, request.warehouse, "warehouse", instead=""),
+        field(days, request.demand_window, "demand_window", instead=0)
+        if request.HasField("demand_window")
+        else DEFAULT_WINDOW_DAYS,
+        field(days, request.coverage, "coverage", instead=0)
+        if request.HasField("coverage")
+        else DEFAULT_COVERAGE_DAYS,
+        tuple(request.skus),
+    )
+    field.check()
+    return cmd

@@ -10,10 +10,13 @@ from kit.identity import Role
 from kit.rpc import Context
 from stockmesh.procure.v1 import procure_pb2 as pb
 from stockmesh.procure.v1 import procure_pb2_grpc
-from svc_procure import commands, convert, domain
-from svc_procure.domain import PurchaseOrderState, ReceiptState, Status, SupplierItem
+from svc_procure import commands, convert, messages
+from svc_procure.domain.suppliers import SupplierItem
+from svc_procure.usecases.drafts import ProposalDrafts
 from svc_procure.usecases.orders import Orders
+from svc_procure.usecases.receiving import Receiving
 from svc_procure.usecases.replenishment import Replenishment
+from svc_procure.usecases.supplier_items import SupplierItems
 from svc_procure.usecases.suppliers import Suppliers
 
 SUPPLIER = "stockmesh.procure.v1.SupplierService"
@@ -63,44 +66,42 @@ RULES: dict[str, auth.Rule] = {
 
 
 class SupplierServicer(procure_pb2_grpc.SupplierServiceServicer):
-    def __init__(self, suppliers: Suppliers) -> None:
+    def __init__(self, suppliers: Suppliers, items: SupplierItems) -> None:
         self.suppliers = suppliers
+        self.items = items
 
     async def CreateSupplier(
         self, request: pb.CreateSupplierRequest, context: Context
     ) -> pb.CreateSupplierResponse:
         cmd = convert.create_supplier(request.supplier)
         created = await self.suppliers.create(auth.principal(), request.request_id, cmd)
-        return pb.CreateSupplierResponse(supplier=convert.supplier(created))
+        return pb.CreateSupplierResponse(supplier=messages.supplier(created))
 
     async def GetSupplier(self, request: pb.GetSupplierRequest, context: Context) -> pb.GetSupplierResponse:
         found = await self.suppliers.get(auth.principal(), convert.supplier_id(request.name))
-        return pb.GetSupplierResponse(supplier=convert.supplier(found))
+        return pb.GetSupplierResponse(supplier=messages.supplier(found))
 
     async def CreateSupplierItem(
         self, request: pb.CreateSupplierItemRequest, context: Context
     ) -> pb.CreateSupplierItemResponse:
         cmd = convert.create_item(request.parent, request.supplier_item)
-        created = await self.suppliers.create_item(auth.principal(), request.request_id, cmd)
+        created = await self.items.create(auth.principal(), request.request_id, cmd)
         return pb.CreateSupplierItemResponse(supplier_item=await self._item(created))
 
     async def GetSupplierItem(
         self, request: pb.GetSupplierItemRequest, context: Context
     ) -> pb.GetSupplierItemResponse:
         supplier_id, item_id = convert.child(request.name, "suppliers", "items", "name")
-        found = await self.suppliers.get_item(auth.principal(), supplier_id, item_id)
+        found = await self.items.get(auth.principal(), supplier_id, item_id)
         return pb.GetSupplierItemResponse(supplier_item=await self._item(found))
 
     async def ListSuppliers(
         self, request: pb.ListSuppliersRequest, context: Context
     ) -> pb.ListSuppliersResponse:
-        status = protos.enum_of(request.status, "SUPPLIER_STATUS", pb.SupplierStatus, Status, "status")
-        query = commands.ListQuery(
-            request.page_size, request.page_token, status.value if status else "", request.query
-        )
+        query = convert.list_suppliers(request)
         page = await self.suppliers.list_suppliers(auth.principal(), query)
         return pb.ListSuppliersResponse(
-            suppliers=[convert.supplier(s) for s in page.items], next_page_token=page.next_page_token
+            suppliers=[messages.supplier(s) for s in page.items], next_page_token=page.next_page_token
         )
 
     async def UpdateSupplier(
@@ -109,39 +110,27 @@ class SupplierServicer(procure_pb2_grpc.SupplierServiceServicer):
         paths = protos.update_paths(list(request.update_mask.paths), SUPPLIER_PATHS)
         cmd = convert.update_supplier(request.supplier, paths)
         changed = await self.suppliers.update(auth.principal(), request.request_id, cmd)
-        return pb.UpdateSupplierResponse(supplier=convert.supplier(changed))
+        return pb.UpdateSupplierResponse(supplier=messages.supplier(changed))
 
     async def ArchiveSupplier(
         self, request: pb.ArchiveSupplierRequest, context: Context
     ) -> pb.ArchiveSupplierResponse:
         cmd = commands.SetArchived(convert.supplier_id(request.name), request.etag, archived=True)
         changed = await self.suppliers.set_archived(auth.principal(), request.request_id, cmd)
-        return pb.ArchiveSupplierResponse(supplier=convert.supplier(changed))
+        return pb.ArchiveSupplierResponse(supplier=messages.supplier(changed))
 
     async def UnarchiveSupplier(
         self, request: pb.UnarchiveSupplierRequest, context: Context
     ) -> pb.UnarchiveSupplierResponse:
         cmd = commands.SetArchived(convert.supplier_id(request.name), request.etag, archived=False)
         changed = await self.suppliers.set_archived(auth.principal(), request.request_id, cmd)
-        return pb.UnarchiveSupplierResponse(supplier=convert.supplier(changed))
+        return pb.UnarchiveSupplierResponse(supplier=messages.supplier(changed))
 
     async def ListSupplierItems(
         self, request: pb.ListSupplierItemsRequest, context: Context
     ) -> pb.ListSupplierItemsResponse:
-        status = protos.enum_of(
-            request.status, "SUPPLIER_ITEM_STATUS", pb.SupplierItemStatus, Status, "status"
-        )
-        parent = convert.optional_id(request.parent, "suppliers", "parent")
-        if not request.parent:
-            convert.supplier_id(request.parent, "parent")
-        query = commands.ListQuery(
-            request.page_size,
-            request.page_token,
-            status.value if status else "",
-            parent_id=parent,
-            sku=request.sku,
-        )
-        page = await self.suppliers.list_items(auth.principal(), query)
+        query = convert.list_items(request)
+        page = await self.items.list_items(auth.principal(), query)
         return pb.ListSupplierItemsResponse(
             supplier_items=await self._items(page.items), next_page_token=page.next_page_token
         )
@@ -151,7 +140,7 @@ class SupplierServicer(procure_pb2_grpc.SupplierServiceServicer):
     ) -> pb.UpdateSupplierItemResponse:
         paths = protos.update_paths(list(request.update_mask.paths), ITEM_PATHS)
         cmd = convert.update_item(request.supplier_item, paths)
-        changed = await self.suppliers.update_item(auth.principal(), request.request_id, cmd)
+        changed = await self.items.update(auth.principal(), request.request_id, cmd)
         return pb.UpdateSupplierItemResponse(supplier_item=await self._item(changed))
 
     async def ArchiveSupplierItem(
@@ -159,7 +148,7 @@ class SupplierServicer(procure_pb2_grpc.SupplierServiceServicer):
     ) -> pb.ArchiveSupplierItemResponse:
         supplier_id, item_id = convert.child(request.name, "suppliers", "items", "name")
         cmd = commands.SetArchived(supplier_id, request.etag, archived=True, item_id=item_id)
-        changed = await self.suppliers.set_item_archived(auth.principal(), request.request_id, cmd)
+        changed = await self.items.set_archived(auth.principal(), request.request_id, cmd)
         return pb.ArchiveSupplierItemResponse(supplier_item=await self._item(changed))
 
     async def UnarchiveSupplierItem(
@@ -167,7 +156,7 @@ class SupplierServicer(procure_pb2_grpc.SupplierServiceServicer):
     ) -> pb.UnarchiveSupplierItemResponse:
         supplier_id, item_id = convert.child(request.name, "suppliers", "items", "name")
         cmd = commands.SetArchived(supplier_id, request.etag, archived=False, item_id=item_id)
-        changed = await self.suppliers.set_item_archived(auth.principal(), request.request_id, cmd)
+        changed = await self.items.set_archived(auth.principal(), request.request_id, cmd)
         return pb.UnarchiveSupplierItemResponse(supplier_item=await self._item(changed))
 
     async def _items(self, items: list[SupplierItem]) -> list[pb.SupplierItem]:
@@ -175,45 +164,48 @@ class SupplierServicer(procure_pb2_grpc.SupplierServiceServicer):
         who = auth.principal()
         owners = {sid: await self.suppliers.get(who, sid) for sid in {i.supplier_id for i in items}}
         return [
-            convert.item(i, owners[i.supplier_id].currency_code, owners[i.supplier_id].default_lead_time_days)
+            messages.item(
+                i, owners[i.supplier_id].currency_code, owners[i.supplier_id].default_lead_time_days
+            )
             for i in items
         ]
 
     async def _item(self, item: SupplierItem) -> pb.SupplierItem:
         s = await self.suppliers.get(auth.principal(), item.supplier_id)
-        return convert.item(item, s.currency_code, s.default_lead_time_days)
+        return messages.item(item, s.currency_code, s.default_lead_time_days)
 
 
 class PurchaseOrderServicer(procure_pb2_grpc.PurchaseOrderServiceServicer):
-    def __init__(self, orders: Orders) -> None:
+    def __init__(self, orders: Orders, receiving: Receiving) -> None:
         self.orders = orders
+        self.receiving = receiving
 
     async def CreatePurchaseOrder(
         self, request: pb.CreatePurchaseOrderRequest, context: Context
     ) -> pb.CreatePurchaseOrderResponse:
         cmd = convert.create_order(request.purchase_order)
         created = await self.orders.create(auth.principal(), request.request_id, cmd)
-        return pb.CreatePurchaseOrderResponse(purchase_order=convert.order(created))
+        return pb.CreatePurchaseOrderResponse(purchase_order=messages.order(created))
 
     async def GetPurchaseOrder(
         self, request: pb.GetPurchaseOrderRequest, context: Context
     ) -> pb.GetPurchaseOrderResponse:
         found = await self.orders.get(auth.principal(), convert.order_id(request.name))
-        return pb.GetPurchaseOrderResponse(purchase_order=convert.order(found))
+        return pb.GetPurchaseOrderResponse(purchase_order=messages.order(found))
 
     async def SubmitPurchaseOrder(
         self, request: pb.SubmitPurchaseOrderRequest, context: Context
     ) -> pb.SubmitPurchaseOrderResponse:
         cmd = commands.Transition(convert.order_id(request.name), request.etag)
         changed = await self.orders.submit(auth.principal(), request.request_id, cmd)
-        return pb.SubmitPurchaseOrderResponse(purchase_order=convert.order(changed))
+        return pb.SubmitPurchaseOrderResponse(purchase_order=messages.order(changed))
 
     async def CancelPurchaseOrder(
         self, request: pb.CancelPurchaseOrderRequest, context: Context
     ) -> pb.CancelPurchaseOrderResponse:
         cmd = commands.Transition(convert.order_id(request.name), request.etag, request.reason)
         changed = await self.orders.cancel(auth.principal(), request.request_id, cmd)
-        return pb.CancelPurchaseOrderResponse(purchase_order=convert.order(changed))
+        return pb.CancelPurchaseOrderResponse(purchase_order=messages.order(changed))
 
     async def ReceivePurchaseOrder(
         self, request: pb.ReceivePurchaseOrderRequest, context: Context
@@ -225,45 +217,23 @@ class PurchaseOrderServicer(procure_pb2_grpc.PurchaseOrderServiceServicer):
             request.note,
             request.etag,
         )
-        done = await self.orders.receive(auth.principal(), request.request_id, cmd)
+        done = await self.receiving.receive(auth.principal(), request.request_id, cmd)
         return pb.ReceivePurchaseOrderResponse(
-            receipt=convert.receipt(done.receipt), purchase_order=convert.order(done.order)
+            receipt=messages.receipt(done.receipt), purchase_order=messages.order(done.order)
         )
 
     async def GetReceipt(self, request: pb.GetReceiptRequest, context: Context) -> pb.GetReceiptResponse:
         order_id, receipt_id = convert.child(request.name, "purchaseOrders", "receipts", "name")
-        found = await self.orders.get_receipt(auth.principal(), order_id, receipt_id)
-        return pb.GetReceiptResponse(receipt=convert.receipt(found))
+        found = await self.receiving.get_receipt(auth.principal(), order_id, receipt_id)
+        return pb.GetReceiptResponse(receipt=messages.receipt(found))
 
     async def ListPurchaseOrders(
         self, request: pb.ListPurchaseOrdersRequest, context: Context
     ) -> pb.ListPurchaseOrdersResponse:
-        states = tuple(
-            str(
-                protos.enum_of(
-                    n,
-                    "PURCHASE_ORDER_STATE",
-                    pb.PurchaseOrderState,
-                    PurchaseOrderState,
-                    "states",
-                    required=True,
-                )
-            )
-            for n in request.states
-        )
-        query = commands.ListQuery(
-            request.page_size,
-            request.page_token,
-            parent_id=convert.optional_id(request.supplier, "suppliers", "supplier"),
-            sku=request.sku,
-            warehouse_id=convert.optional_id(request.warehouse, "warehouses", "warehouse"),
-            states=states,
-            start=protos.datetime_of(request, "start_time"),
-            end=protos.datetime_of(request, "end_time"),
-        )
+        query = convert.list_orders(request)
         page = await self.orders.list_orders(auth.principal(), query)
         return pb.ListPurchaseOrdersResponse(
-            purchase_orders=[convert.order(o) for o in page.items], next_page_token=page.next_page_token
+            purchase_orders=[messages.order(o) for o in page.items], next_page_token=page.next_page_token
         )
 
     async def UpdatePurchaseOrder(
@@ -272,77 +242,51 @@ class PurchaseOrderServicer(procure_pb2_grpc.PurchaseOrderServiceServicer):
         paths = protos.update_paths(list(request.update_mask.paths), ORDER_PATHS)
         cmd = convert.update_order(request.purchase_order, paths)
         changed = await self.orders.update(auth.principal(), request.request_id, cmd)
-        return pb.UpdatePurchaseOrderResponse(purchase_order=convert.order(changed))
+        return pb.UpdatePurchaseOrderResponse(purchase_order=messages.order(changed))
 
     async def ClosePurchaseOrder(
         self, request: pb.ClosePurchaseOrderRequest, context: Context
     ) -> pb.ClosePurchaseOrderResponse:
         cmd = commands.Transition(convert.order_id(request.name), request.etag, request.reason)
         changed = await self.orders.close(auth.principal(), request.request_id, cmd)
-        return pb.ClosePurchaseOrderResponse(purchase_order=convert.order(changed))
+        return pb.ClosePurchaseOrderResponse(purchase_order=messages.order(changed))
 
     async def ListReceipts(
         self, request: pb.ListReceiptsRequest, context: Context
     ) -> pb.ListReceiptsResponse:
-        state = protos.enum_of(request.state, "RECEIPT_STATE", pb.ReceiptState, ReceiptState, "state")
-        if request.parent != "purchaseOrders/-":
-            convert.order_id(request.parent, "parent")
-        query = commands.ListQuery(
-            request.page_size,
-            request.page_token,
-            state.value if state else "",
-            parent_id=convert.optional_id(request.parent, "purchaseOrders", "parent"),
-            warehouse_id=convert.optional_id(request.warehouse, "warehouses", "warehouse"),
-            start=protos.datetime_of(request, "start_time"),
-            end=protos.datetime_of(request, "end_time"),
-        )
-        page = await self.orders.list_receipts(auth.principal(), query)
+        query = convert.list_receipts(request)
+        page = await self.receiving.list_receipts(auth.principal(), query)
         return pb.ListReceiptsResponse(
-            receipts=[convert.receipt(r) for r in page.items], next_page_token=page.next_page_token
+            receipts=[messages.receipt(r) for r in page.items], next_page_token=page.next_page_token
         )
 
 
 class ReplenishmentServicer(procure_pb2_grpc.ReplenishmentServiceServicer):
-    def __init__(self, replenishment: Replenishment, orders: Orders) -> None:
+    def __init__(self, replenishment: Replenishment, drafts: ProposalDrafts) -> None:
         self.replenishment = replenishment
-        self.orders = orders
+        self.drafts = drafts
 
     async def CreatePurchaseOrdersFromProposal(
         self, request: pb.CreatePurchaseOrdersFromProposalRequest, context: Context
     ) -> pb.CreatePurchaseOrdersFromProposalResponse:
-        cmd = commands.CreateFromProposal(
-            convert.warehouse_id(request.warehouse, "warehouse"),
-            tuple(convert.proposal_line(line, i) for i, line in enumerate(request.lines)),
-            request.note,
-        )
-        created = await self.orders.create_from_proposal(auth.principal(), request.request_id, cmd)
+        cmd = convert.create_from_proposal(request)
+        created = await self.drafts.create(auth.principal(), request.request_id, cmd)
         return pb.CreatePurchaseOrdersFromProposalResponse(
-            purchase_orders=[convert.order(o) for o in created.orders]
+            purchase_orders=[messages.order(o) for o in created.orders]
         )
 
     async def ProposeReplenishment(
         self, request: pb.ProposeReplenishmentRequest, context: Context
     ) -> pb.ProposeReplenishmentResponse:
-        window = request.demand_window
-        coverage = request.coverage
-        cmd = commands.ProposeReplenishment(
-            convert.warehouse_id(request.warehouse, "warehouse"),
-            convert.days(window, "demand_window")
-            if request.HasField("demand_window")
-            else domain.DEFAULT_WINDOW_DAYS,
-            convert.days(coverage, "coverage")
-            if request.HasField("coverage")
-            else domain.DEFAULT_COVERAGE_DAYS,
-            tuple(request.skus),
-        )
+        cmd = convert.propose(request)
         found = await self.replenishment.propose(auth.principal(), cmd)
         return pb.ProposeReplenishmentResponse(
             proposals=[
-                convert.proposal(c, request.warehouse, found.window_days, found.coverage_days)
+                messages.proposal(c, request.warehouse, found.window_days, found.coverage_days)
                 for c in found.candidates
             ],
             truncated=found.truncated,
-            demand_window=convert.duration(found.window_days),
-            coverage=convert.duration(found.coverage_days),
+            demand_window=messages.duration(found.window_days),
+            coverage=messages.duration(found.coverage_days),
             compute_time=protos.timestamp(found.computed_at),
         )

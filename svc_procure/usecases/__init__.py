@@ -1,1 +1,2 @@
-"""svc_procure use cases: one class per aggregate, each method one transaction."""
+"""svc_procure use cases: one module per aggregate; each takes `Units[ProcureUnit]`
+(and the ports it calls), and each write is one unit of work."""

@@ -2,30 +2,22 @@
 
 The numbers come from svc_stock (low levels, demand) and from this service
 (open and draft purchase orders, supplier items); the formula is
-svc_procure.domain.propose, documented there and in docs/procure.md.
+svc_procure.domain.replenishment.propose, documented there and in docs/procure.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from kit import errors
-from kit.db import Database
 from kit.errors import Violations
 from kit.identity import Principal
-from svc_procure import commands, domain, store
-from svc_procure.domain import (
-    OPEN,
-    Position,
-    Proposal,
-    ProposalStatus,
-    PurchaseOrderState,
-    Sizing,
-    Supplier,
-    SupplierItem,
-)
+from kit.uow import Units
+from svc_procure import commands
+from svc_procure.domain.orders import OPEN, PurchaseOrderState
+from svc_procure.domain.replenishment import Position, Proposal, ProposalStatus, Sizing, choose, propose
+from svc_procure.domain.suppliers import Supplier, SupplierItem, lead_time
+from svc_procure.ports import ProcureUnit
 from svc_procure.stock import LowLevel, StockLedger
 
 MAX_PROPOSALS = 1000
@@ -52,33 +44,10 @@ class Proposals:
     computed_at: datetime
 
 
-def lead_time(item: SupplierItem, supplier: Supplier) -> int:
-    return item.lead_time_days if item.lead_time_days is not None else supplier.default_lead_time_days
-
-
-def choose(items: list[SupplierItem], suppliers: dict[str, Supplier]) -> SupplierItem | None:
-    """The preferred active item of an active supplier; else the cheapest, then
-    the quickest, then the lowest supplier resource name."""
-    usable = [i for i in items if i.supplier_id in suppliers]
-    preferred = [i for i in usable if i.preferred]
-    pool = preferred or usable
-    if not pool:
-        return None
-    return min(
-        pool,
-        key=lambda i: (
-            i.unit_cost_nanos,
-            lead_time(i, suppliers[i.supplier_id]),
-            f"suppliers/{i.supplier_id}",
-        ),
-    )
-
-
 class Replenishment:
-    def __init__(self, db: Database, stock: StockLedger, clock: Callable[[], datetime]) -> None:
-        self.db = db
+    def __init__(self, units: Units[ProcureUnit], stock: StockLedger) -> None:
+        self.units = units
         self.stock = stock
-        self.now = clock
 
     async def propose(self, who: Principal, cmd: commands.ProposeReplenishment) -> Proposals:
         violations = Violations()
@@ -88,10 +57,10 @@ class Replenishment:
             violations.add("coverage", "whole days, 0 to 365")
         if len(cmd.skus) > MAX_SKUS:
             violations.add("skus", f"at most {MAX_SKUS}")
-        violations.raise_if_any()
         if await self.stock.warehouse_active(cmd.warehouse_id) is None:
-            raise errors.InvalidArgument([errors.FieldViolation("warehouse", "no such warehouse")])
-        now = self.now()
+            violations.add("warehouse", "no such warehouse")
+        violations.raise_if_any()
+        now = self.units.now()
         lows = await self.stock.low_levels(cmd.warehouse_id)
         if cmd.skus:
             lows = [lv for lv in lows if lv.sku in set(cmd.skus)]
@@ -101,10 +70,10 @@ class Replenishment:
             if skus
             else {}
         )
-        async with self.db.snapshot(repeatable=True) as conn:
-            orders = await store.incoming(conn, who.tenant_id, cmd.warehouse_id)
-            items = await store.active_items(conn, who.tenant_id, skus) if skus else []
-            suppliers = await store.active_suppliers(conn, who.tenant_id)
+        async with self.units.read() as uow:
+            orders = await uow.orders.incoming(who.tenant_id, cmd.warehouse_id)
+            items = await uow.items.active(who.tenant_id, skus) if skus else []
+            suppliers = await uow.suppliers.active(who.tenant_id)
         on_order: dict[str, int] = {}
         draft: dict[str, int] = {}
         for o in orders:
@@ -128,7 +97,7 @@ class Replenishment:
                 shipped=seen.shipped if seen else 0,
                 returned=seen.returned if seen else 0,
             )
-            proposal = domain.propose(position, sizing, cmd.window_days, cmd.coverage_days)
+            proposal = propose(position, sizing, cmd.window_days, cmd.coverage_days)
             out.append(Candidate(lv, position, proposal, item, supplier, days))
         rank = {ProposalStatus.PROPOSED: 0, ProposalStatus.COVERED: 1, ProposalStatus.NO_SUPPLIER: 2}
         out.sort(

@@ -5,23 +5,18 @@ from __future__ import annotations
 import pytest
 
 from kit.errors import FailedPrecondition
-from svc_procure.domain import (
+from svc_procure.domain.money import from_nanos, order_total, to_nanos
+from svc_procure.domain.orders import (
     ItemTerms,
     Line,
-    Position,
-    ProposalStatus,
     PurchaseOrderState,
-    Sizing,
     check_lines,
-    from_nanos,
-    matches,
-    order_total,
-    propose,
     receipt_request_id,
     receive,
-    to_nanos,
     transition,
 )
+from svc_procure.domain.replenishment import Position, ProposalStatus, Sizing, propose
+from svc_procure.domain.suppliers import matches
 
 S = PurchaseOrderState
 
