@@ -14,7 +14,7 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 # New top-level packages (a new svc_*) need a reinstall for the editable finder.
-$(STAMP): pyproject.toml $(wildcard svc_*/__init__.py) $(wildcard tools/__init__.py) $(wildcard gateway/__init__.py)
+$(STAMP): pyproject.toml $(wildcard svc_*/__init__.py) $(wildcard tools/__init__.py) $(wildcard gateway/__init__.py) $(wildcard clients/__init__.py)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 BUF = str(ROOT / "node_modules" / ".bin" / "buf")
 SERVICES = sorted(p.name for p in ROOT.glob("svc_*") if (p / "__init__.py").exists())
-CODE = ["kit", "gateway", "tools", *SERVICES, "ci", "tests", "bench"]
-TYPED = ["kit", "gateway", "tools", *SERVICES, "ci/smoke"]
+CODE = ["kit", "clients", "gateway", "tools", *SERVICES, "ci", "tests", "bench"]
+TYPED = ["kit", "clients", "gateway", "tools", *SERVICES, "ci/smoke"]
 
 STEPS: dict[str, list[list[str]]] = {
     "lint": [

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from google.rpc import code_pb2
 
+from clients.user.client import remote_verifier
 from gateway import errors
 from gateway.routes import Route
 from gateway.upstream import Upstream
 from kit import auth
 from kit import errors as kit_errors
-from kit.jwks import remote_verifier
 
 
 class EdgeAuth:

@@ -48,7 +48,7 @@ class Upstream:
         # One multi-callable per method, made on first use: the channel's own.
         found = self._callables.get(route.grpc_path)
         if found is None:
-            found = self._callables[route.grpc_path] = getattr(self.channels.get(route.service), kind)(
+            found = self._callables[route.grpc_path] = getattr(self.channels.relay(route.service), kind)(
                 route.grpc_path,
                 request_serializer=_serialize,
                 response_deserializer=route.response_class.FromString,

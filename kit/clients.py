@@ -1,6 +1,8 @@
 """Channels to the other services: mTLS with this workload's identity locally
 (plaintext to the Istio sidecar in the cluster), traced, with a deadline on
-every call and the request id and the user's token carried along.
+every call and the request id and the user's token carried along. A
+service's channels raise a neighbour's status as a kit error, by the one
+rule of `kit.neighbours`; the gateway's relay channels hand it on untouched.
 
 The client span is started here rather than by opentelemetry-instrumentation-
 grpc's aio interceptor: that one awaits the call's status inside the
@@ -15,14 +17,14 @@ import asyncio
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import grpc
 from grpc import aio
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from kit import auth, context, status, tls
+from kit import auth, context, neighbours, status, tls
 from kit.settings import TlsMode, service_account
 
 
@@ -85,15 +87,7 @@ def _outgoing_metadata(metadata: Any, span: trace.Span) -> aio.Metadata:
     return out
 
 
-if TYPE_CHECKING:
-    _UnaryBase = aio.UnaryUnaryClientInterceptor[Any, Any]
-    _StreamBase = aio.UnaryStreamClientInterceptor[Any, Any]
-else:  # the runtime classes are not generic
-    _UnaryBase = aio.UnaryUnaryClientInterceptor
-    _StreamBase = aio.UnaryStreamClientInterceptor
-
-
-class _Propagate(_UnaryBase, _StreamBase):
+class _Propagate(neighbours.UnaryInterceptor, neighbours.StreamInterceptor):
     """Starts the client span and adds the trace context, the request id, the
     caller's token and a default deadline."""
 
@@ -160,21 +154,35 @@ _pending: set[asyncio.Future[None]] = set()  # the loop keeps only weak referenc
 
 
 class Channels:
-    """One channel per peer service, opened on first use and shared."""
+    """One channel per peer service, opened on first use and shared.
+
+    `get` is a service's channel to a neighbour: its calls raise kit errors
+    (`kit.neighbours`). `relay` is the gateway's: a proxy hands the
+    neighbour's status and details on as they came.
+    """
 
     def __init__(self, settings: ChannelSettings, *, options: Sequence[tuple[str, Any]] = ()) -> None:
         self.settings = settings
         self.extra_options = list(options)
-        self._channels: dict[str, aio.Channel] = {}
+        self._channels: dict[tuple[str, bool], aio.Channel] = {}
 
     def get(self, service: str) -> aio.Channel:
-        if service not in self._channels:
-            self._channels[service] = self._open(service)
-        return self._channels[service]
+        return self._channel(service, relay=False)
 
-    def _open(self, service: str) -> aio.Channel:
+    def relay(self, service: str) -> aio.Channel:
+        return self._channel(service, relay=True)
+
+    def _channel(self, service: str, *, relay: bool) -> aio.Channel:
+        key = (service, relay)
+        if key not in self._channels:
+            self._channels[key] = self._open(service, relay=relay)
+        return self._channels[key]
+
+    def _open(self, service: str, *, relay: bool) -> aio.Channel:
         settings = self.settings
-        interceptors: list[Any] = [_Propagate(settings.call_timeout_seconds)]
+        # The rule wraps the traced call, so the span ends with the neighbour's own status.
+        interceptors: list[Any] = [] if relay else neighbours.interceptors(service)
+        interceptors.append(_Propagate(settings.call_timeout_seconds))
         options: list[tuple[str, Any]] = [
             ("grpc.service_config", _SERVICE_CONFIG),
             ("grpc.enable_retries", 1),
@@ -195,8 +203,3 @@ class Channels:
         for channel in self._channels.values():
             await channel.close(None)
         self._channels.clear()
-
-
-def is_unavailable(error: grpc.RpcError) -> bool:
-    code = error.code() if hasattr(error, "code") else None
-    return code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)

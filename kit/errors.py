@@ -138,6 +138,18 @@ class ResourceExhausted(ServiceError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class OutOfRange(ServiceError):
+    """A value past the end of what exists (a neighbour may answer so)."""
+
+    reason = "OUT_OF_RANGE"
+
+
+class Cancelled(ServiceError):
+    """The call was cancelled (a neighbour may answer so)."""
+
+    reason = "CANCELLED"
+
+
 class Unavailable(ServiceError):
     """A dependency could not be reached; the call changed nothing and may be retried."""
 
@@ -149,10 +161,16 @@ class Violations:
     """Collects field violations so a validator reports every bad field at once."""
 
     items: list[FieldViolation] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
 
-    def add(self, field_path: str, description: str) -> None:
+    def add(self, field_path: str, description: str, *, reason: str | None = None) -> None:
+        """One bad field; `reason` when this kind of violation has a name of
+        its own (UNKNOWN_SKU), which then names the whole refusal if it is
+        the first such."""
         self.items.append(FieldViolation(field_path, description))
+        if reason is not None:
+            self.reasons.append(reason)
 
     def raise_if_any(self, *, reason: str | None = None) -> None:
         if self.items:
-            raise InvalidArgument(self.items, reason=reason)
+            raise InvalidArgument(self.items, reason=reason or next(iter(self.reasons), None))

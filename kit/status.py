@@ -42,6 +42,8 @@ CODES: dict[type[errors.ServiceError], grpc.StatusCode] = {
     errors.Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
     errors.PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
     errors.ResourceExhausted: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.OutOfRange: grpc.StatusCode.OUT_OF_RANGE,
+    errors.Cancelled: grpc.StatusCode.CANCELLED,
     errors.Unavailable: grpc.StatusCode.UNAVAILABLE,
 }
 
@@ -158,7 +160,8 @@ _RAISED_AGAIN: dict[grpc.StatusCode, type[errors.ServiceError]] = {
     grpc.StatusCode.UNAUTHENTICATED: errors.Unauthenticated,
     grpc.StatusCode.UNAVAILABLE: errors.Unavailable,
     grpc.StatusCode.DEADLINE_EXCEEDED: errors.Unavailable,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: errors.ResourceExhausted,
+    grpc.StatusCode.OUT_OF_RANGE: errors.OutOfRange,
+    grpc.StatusCode.CANCELLED: errors.Cancelled,
 }
 
 
@@ -181,10 +184,17 @@ def error_of(error: grpc.RpcError) -> errors.ServiceError:
     if got.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.ALREADY_EXISTS):
         kind = errors.NotFound if got.code == grpc.StatusCode.NOT_FOUND else errors.AlreadyExists
         key = got.metadata.get("name") or got.metadata.get("key", "")
-        return kind(got.metadata.get("resource_type", "resource"), key)
+        missing = kind(got.metadata.get("resource_type", "resource"), key)
+        # The neighbour's own words and reason, not only what kit would have said.
+        missing.message, missing.reason = got.message or missing.message, reason or missing.reason
+        return missing
+    if got.code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        return errors.ResourceExhausted(
+            got.message, retry_after_seconds=got.retry_delay_seconds, reason=reason
+        )
     cls = _RAISED_AGAIN.get(got.code)
     if cls is None:
         return errors.Unavailable(
             f"a neighbouring service failed ({got.code.name})", reason="UPSTREAM_FAILED"
         )
-    return cls(got.message, reason=reason)
+    return cls(got.message, reason=reason, metadata=got.metadata)

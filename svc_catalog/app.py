@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from grpc import aio
 
+from clients.user.client import remote_verifier
 from kit.cache import DEFAULT_TTL_SECONDS, SYNC_SECONDS, Cache
 from kit.clients import Channels
 from kit.db import Database
-from kit.jwks import remote_verifier
 from kit.server import Service
 from kit.settings import Settings, seconds
 from stockmesh.catalog.v1 import catalog_pb2_grpc

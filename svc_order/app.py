@@ -8,17 +8,17 @@ from datetime import UTC, datetime, timedelta
 
 from grpc import aio
 
+from clients.catalog.client import CatalogClient
+from clients.stock.client import StockClient
+from clients.user.client import remote_verifier
 from kit.clients import Channels
 from kit.db import Database
-from kit.jwks import remote_verifier
 from kit.server import Service
 from kit.settings import Settings, SettingsError, seconds
 from stockmesh.order.v1 import order_pb2_grpc
 from svc_order import service, store
 from svc_order.catalog import Catalog
-from svc_order.catalog_client import CatalogClient
 from svc_order.stock import Stock
-from svc_order.stock_client import StockClient
 from svc_order.usecases.orders import Orders
 from svc_order.usecases.placing import Placement
 from svc_order.usecases.returns import Returns
@@ -60,7 +60,7 @@ async def build(settings: Settings) -> Service:
     db = Database(settings.database_url, pool_size=20)
     channels = Channels(settings)
     orders, returns, sales = use_cases(
-        settings, db, CatalogClient(channels.get("catalog")), StockClient(channels.get("stock"))
+        settings, db, Catalog(CatalogClient(channels.get("catalog"))), StockClient(channels.get("stock"))
     )
 
     def register(server: aio.Server) -> None:

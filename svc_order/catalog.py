@@ -1,16 +1,18 @@
-"""What svc_order needs of the catalog: the variants behind some SKUs.
+"""What svc_order needs of the catalog: the variants behind some SKUs, as an
+order snapshots them (description, list price, archived).
 
-A port, so use cases depend on the question, not on gRPC; app.py plugs in
-the gRPC client.
+Use cases depend on this view, not on gRPC; app.py hands it the shared
+client (clients.catalog.client), whose refusals and failures arrive as
+kit.errors (CATALOG_UNAVAILABLE when svc_catalog cannot answer).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
-from svc_order.domain import CatalogVariant
+import clients.catalog
+from svc_order.domain import CatalogVariant, Money
 
 
 @dataclass(frozen=True)
@@ -19,8 +21,18 @@ class Lookup:
     unknown: tuple[str, ...]
 
 
-class Catalog(Protocol):
+class Catalog:
+    def __init__(self, source: clients.catalog.Catalog) -> None:
+        self.source = source
+
     async def variants(self, skus: Sequence[str]) -> Lookup:
         """The caller's tenant's variants of `skus` (archived ones included)
         and the SKUs no variant carries."""
-        ...
+        found = await self.source.variants(skus)
+        return Lookup({sku: _snapshot(v) for sku, v in found.variants.items()}, found.unknown)
+
+
+def _snapshot(variant: clients.catalog.Variant) -> CatalogVariant:
+    price = variant.list_price
+    list_price = Money(price.currency_code, price.units, price.nanos)
+    return CatalogVariant(variant.sku, variant.description, list_price, variant.archived)

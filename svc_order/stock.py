@@ -1,9 +1,10 @@
 """What svc_order needs of svc_stock: reservations and returns.
 
 A port: every call takes a request_id derived from the order (or return) and
-the step, so a retry never takes effect twice. Refusals arrive as kit.errors
-(e.g. FailedPrecondition INSUFFICIENT_STOCK naming the short lines); an
-unreachable svc_stock as kit.errors.Unavailable.
+the step, so a retry never takes effect twice. app.py plugs in the shared
+gRPC client (clients.stock.client): refusals arrive as kit.errors (e.g.
+FailedPrecondition INSUFFICIENT_STOCK naming the short lines); an
+unreachable svc_stock as kit.errors.Unavailable STOCK_UNAVAILABLE.
 """
 
 from __future__ import annotations

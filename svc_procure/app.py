@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 
 from grpc import aio
 
+from clients.catalog.client import CatalogClient
+from clients.stock.client import StockClient
+from clients.user.client import remote_verifier
 from kit.clients import Channels
 from kit.db import Database
-from kit.jwks import remote_verifier
 from kit.server import Service
 from kit.settings import Settings, seconds
 from stockmesh.procure.v1 import procure_pb2_grpc
 from svc_procure import service
-from svc_procure.catalog_client import CatalogClient
-from svc_procure.stock_client import StockClient
 from svc_procure.store import unit
 from svc_procure.store.tables import idempotency_records
 from svc_procure.usecases.booking import Booking

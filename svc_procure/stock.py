@@ -1,31 +1,16 @@
 """What svc_procure needs of svc_stock: warehouses, low levels, demand, receipts.
 
 A port, so use cases depend on the questions, not on gRPC; app.py plugs in
-the gRPC client (svc_procure.stock_client).
+the shared gRPC client (clients.stock.client).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-
-@dataclass(frozen=True)
-class LowLevel:
-    sku: str
-    on_hand: int
-    reserved: int
-    available: int
-    reorder_point: int
-    reorder_quantity: int
-
-
-@dataclass(frozen=True)
-class Demand:
-    shipped: int
-    returned: int
+from clients.stock import Demand, LowLevel
 
 
 class StockLedger(Protocol):

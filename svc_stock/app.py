@@ -6,15 +6,15 @@ from datetime import UTC, datetime
 
 from grpc import aio
 
+from clients.catalog import Catalog
+from clients.catalog.client import CatalogClient
+from clients.user.client import remote_verifier
 from kit.clients import Channels
 from kit.db import Database
-from kit.jwks import remote_verifier
 from kit.server import Service
 from kit.settings import Settings, count, seconds
 from stockmesh.stock.v1 import stock_pb2_grpc
 from svc_stock import service, store
-from svc_stock.catalog import SkuDirectory
-from svc_stock.catalog_client import CatalogClient
 from svc_stock.domain import Provenance
 from svc_stock.usecases.reservations import Reservations
 from svc_stock.usecases.stock import Stock
@@ -29,7 +29,7 @@ def clock() -> datetime:
 
 
 def use_cases(
-    settings: Settings, db: Database, catalog: SkuDirectory
+    settings: Settings, db: Database, catalog: Catalog
 ) -> tuple[Warehouses, Stock, Reservations, Watcher]:
     system = Provenance(user_id="", caller=settings.spiffe_id, request_id="", trace_id="")
     watcher = Watcher(

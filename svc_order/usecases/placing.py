@@ -16,9 +16,9 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
+from clients.catalog import unknown_skus
 from kit import errors, idempotency
 from kit.db import Database
-from kit.errors import FieldViolation, InvalidArgument
 from svc_order import domain, store
 from svc_order.catalog import Catalog
 from svc_order.commands import LineInput
@@ -39,13 +39,8 @@ async def priced(catalog: Catalog, given: Sequence[LineInput], prefix: str) -> t
     lookup = await catalog.variants([line.sku for line in given])
     unknown = set(lookup.unknown)
     if unknown:
-        raise InvalidArgument(
-            [
-                FieldViolation(f"{prefix}[{i}].sku", "no variant carries this SKU")
-                for i, line in enumerate(given)
-                if line.sku in unknown
-            ],
-            reason="UNKNOWN_SKU",
+        raise unknown_skus(
+            (f"{prefix}[{i}].sku", line.sku) for i, line in enumerate(given) if line.sku in unknown
         )
     return domain.price_lines(
         [line.sku for line in given],

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clients.catalog import not_in_catalog
 from kit import errors, idempotency
 from kit.db import Database
 from kit.errors import Violations
@@ -126,7 +127,7 @@ class Sales:
             )
         assert sale.sold_at is not None
         unknown = [
-            LineProblem(i, x.sku, Rejection.UNKNOWN_SKU, "no variant carries this SKU")
+            LineProblem(i, x.sku, Rejection.UNKNOWN_SKU, not_in_catalog(x.sku))
             for i, x in enumerate(sale.lines)
             if x.sku not in lookup.variants
         ]

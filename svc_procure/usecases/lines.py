@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from clients.catalog import Catalog, add_unknown_skus
 from kit.errors import FailedPrecondition, Violations
-from svc_procure.catalog import SkuDirectory
 from svc_procure.domain.orders import check_lines, terms_of
 from svc_procure.domain.suppliers import SupplierItem
 from svc_procure.ports import ProcureUnit
@@ -51,17 +51,17 @@ def check_shape(
 
 
 async def check_skus(
-    catalog: SkuDirectory, lines: Sequence[Requested], prefix: str, violations: Violations
+    catalog: Catalog, lines: Sequence[Requested], prefix: str, violations: Violations
 ) -> None:
     """SKUs the catalog does not know, naming each line. Too many lines are
     refused already: the catalog is not asked about them."""
     skus = [line.sku for line in lines if line.sku]
     if not skus or len(lines) > MAX_LINES:
         return
-    unknown = set(await catalog.unknown(skus))
-    for i, line in enumerate(lines):
-        if line.sku in unknown:
-            violations.add(f"{prefix}[{i}].sku", "not a SKU of the catalog")
+    unknown = set((await catalog.variants(skus)).unknown)
+    add_unknown_skus(
+        violations, ((f"{prefix}[{i}].sku", line.sku) for i, line in enumerate(lines) if line.sku in unknown)
+    )
 
 
 async def check_warehouse(stock: StockLedger, warehouse_id: str, field: str, violations: Violations) -> bool:

@@ -8,13 +8,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from clients.catalog import Catalog
 from kit import idempotency, paging
 from kit.errors import NotFound, PermissionDenied, Violations
 from kit.identity import Principal, Role
 from kit.paging import Page
 from kit.uow import Units, revise
 from svc_procure import commands
-from svc_procure.catalog import SkuDirectory
 from svc_procure.domain import orders as domain
 from svc_procure.domain.orders import PurchaseOrder, PurchaseOrderState
 from svc_procure.domain.suppliers import Supplier, SupplierItem
@@ -48,7 +48,7 @@ async def revise_order(
 
 
 class Orders:
-    def __init__(self, units: Units[ProcureUnit], stock: StockLedger, catalog: SkuDirectory) -> None:
+    def __init__(self, units: Units[ProcureUnit], stock: StockLedger, catalog: Catalog) -> None:
         self.units = units
         self.stock = stock
         self.catalog = catalog

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from clients.stock import LowLevel
 from kit.errors import Violations
 from kit.identity import Principal
 from kit.uow import Units
@@ -18,7 +19,7 @@ from svc_procure.domain.orders import OPEN, PurchaseOrderState
 from svc_procure.domain.replenishment import Position, Proposal, ProposalStatus, Sizing, choose, propose
 from svc_procure.domain.suppliers import Supplier, SupplierItem, lead_time
 from svc_procure.ports import ProcureUnit
-from svc_procure.stock import LowLevel, StockLedger
+from svc_procure.stock import StockLedger
 
 MAX_PROPOSALS = 1000
 MAX_SKUS = 500

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
+from clients.catalog import Catalog, add_unknown_skus
 from kit import idempotency, paging
 from kit.errors import AlreadyExists, NotFound, Violations
 from kit.identity import Principal
 from kit.paging import Page
 from kit.uow import Units, revise
 from svc_procure import commands
-from svc_procure.catalog import SkuDirectory
 from svc_procure.domain import suppliers as domain
 from svc_procure.domain.orders import refuse_archived
 from svc_procure.domain.suppliers import Status, SupplierItem
@@ -30,7 +30,7 @@ def exists(key: str, field: str | None = None) -> AlreadyExists:
 
 
 class SupplierItems:
-    def __init__(self, units: Units[ProcureUnit], catalog: SkuDirectory) -> None:
+    def __init__(self, units: Units[ProcureUnit], catalog: Catalog) -> None:
         self.units = units
         self.catalog = catalog
 
@@ -46,8 +46,8 @@ class SupplierItems:
         for field, value in zip(ORDER_TERMS, (cmd.minimum_order_quantity, cmd.pack_size), strict=True):
             if value < 0:
                 violations.add(f"supplier_item.{field}", "0 (meaning 1) or more")
-        if cmd.sku and await self.catalog.unknown([cmd.sku]):
-            violations.add("supplier_item.sku", "not a SKU of the catalog")
+        if cmd.sku and (await self.catalog.variants([cmd.sku])).unknown:
+            add_unknown_skus(violations, [("supplier_item.sku", cmd.sku)])
 
         async def work(uow: ProcureUnit) -> SupplierItem:
             supplier = await uow.suppliers.get(who.tenant_id, cmd.supplier_id)

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clients.catalog import Catalog, unknown_skus
 from kit import errors, etag, idempotency, paging
 from kit.db import Database
 from kit.errors import InvalidArgument, NotFound, Violations
 from kit.identity import Principal, Role
 from svc_stock import commands, domain, store
-from svc_stock.catalog import SkuDirectory
 from svc_stock.domain import Change, Level, Movement, MovementType, Outcome, Provenance
 from svc_stock.usecases.ledger import book
 from svc_stock.usecases.warehouses import warehouse_name
@@ -87,7 +87,7 @@ class Stock:
     def __init__(
         self,
         db: Database,
-        catalog: SkuDirectory,
+        catalog: Catalog,
         clock: Callable[[], datetime],
         free_lapsed: FreeLapsed = nothing_lapsed,
     ) -> None:
@@ -256,15 +256,10 @@ class Stock:
     async def _known(
         self, lines: Sequence[commands.StockLine | commands.AdjustmentLine | commands.CountLine]
     ) -> None:
-        unknown = set(await self.catalog.unknown([line.sku for line in lines]))
+        unknown = set((await self.catalog.variants([line.sku for line in lines])).unknown)
         if unknown:
-            raise InvalidArgument(
-                [
-                    errors.FieldViolation(f"lines[{i}].sku", f"{line.sku!r} is not in the catalog")
-                    for i, line in enumerate(lines)
-                    if line.sku in unknown
-                ],
-                reason="UNKNOWN_SKU",
+            raise unknown_skus(
+                (f"lines[{i}].sku", line.sku) for i, line in enumerate(lines) if line.sku in unknown
             )
 
     # --- levels ----------------------------------------------------------------

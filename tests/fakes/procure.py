@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from clients.catalog import Lookup, Money, Variant
+from clients.stock import Demand, LowLevel
 from kit import context, errors
 from kit.memory import Memory, MemoryUnitOfWork, State
 from kit.uow import Units
@@ -15,7 +17,6 @@ from svc_procure import ports
 from svc_procure.domain.orders import OPEN, PurchaseOrder, PurchaseOrderState, Receipt, ReceiptState
 from svc_procure.domain.suppliers import Status, Supplier, SupplierItem
 from svc_procure.ports import OrderFilter, ProcureUnit, ReceiptFilter
-from svc_procure.stock import Demand, LowLevel
 
 Key = tuple[str, str]  # (tenant_id, id)
 
@@ -229,15 +230,23 @@ def units(clock: Callable[[], datetime], memory: Memory[ProcureState] | None = N
 
 
 class Catalog:
-    """The SKU directory: knows the SKUs it was given."""
+    """The catalog: knows the SKUs it was given (a variant each, at no price)."""
 
     def __init__(self, known: Iterable[str] = ()) -> None:
         self.known = set(known)
         self.asked: list[list[str]] = []
 
-    async def unknown(self, skus: Sequence[str]) -> list[str]:
+    async def variants(self, skus: Sequence[str]) -> Lookup:
         self.asked.append(list(skus))
-        return [sku for sku in dict.fromkeys(skus) if sku not in self.known]
+        wanted = list(dict.fromkeys(skus))
+        return Lookup(
+            {
+                sku: Variant(sku, sku, Money("EUR", 0, 0), archived=False)
+                for sku in wanted
+                if sku in self.known
+            },
+            tuple(sku for sku in wanted if sku not in self.known),
+        )
 
 
 @dataclass

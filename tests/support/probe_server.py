@@ -1,6 +1,6 @@
 """A stand-in for any service other than svc_user, running the shared runtime.
 
-It verifies access tokens against svc_user's JWKS over mTLS (kit.jwks) and
+It verifies access tokens against svc_user's JWKS over mTLS (clients.user) and
 answers one RPC, WhoAmI, with what it learned about the caller. Run as
 `python -m tests.support.probe_server` with the usual STOCKMESH_* variables.
 """
@@ -14,10 +14,10 @@ import grpc
 from google.protobuf import struct_pb2
 from grpc import aio
 
+from clients.user.client import remote_verifier
 from kit import auth, logs
 from kit.clients import Channels
 from kit.db import Database
-from kit.jwks import remote_verifier
 from kit.server import Service, serve
 from kit.settings import Settings
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from clients.stock import Demand, LowLevel
 from kit import errors
 from svc_procure import commands
 from svc_procure.domain.replenishment import ProposalStatus
-from svc_procure.stock import Demand, LowLevel
 from tests.unit.procure.conftest import WAREHOUSE, Procure
 
 P = ProposalStatus
