@@ -15,13 +15,14 @@ from google.protobuf import struct_pb2
 from grpc import aio
 
 from clients.user.client import remote_verifier
-from kit import auth, logs
+from kit import auth, db, idempotency, logs
 from kit.clients import Channels
 from kit.db import Database
 from kit.server import Service, serve
 from kit.settings import Settings
 
 METHOD = "/stockmesh.probe.v1.Probe/WhoAmI"
+records = idempotency.table(db.metadata())
 
 
 async def who_am_i(request: struct_pb2.Struct, context: Any) -> struct_pb2.Struct:
@@ -53,12 +54,16 @@ def register(server: aio.Server) -> None:
 async def main() -> None:
     settings = Settings.from_env("catalog")
     channels = Channels(settings)
+    database = Database(settings.database_url)
+    async with database.transaction() as conn:  # the one table every service has
+        await conn.run_sync(records.metadata.create_all)
     service = Service(
         name="probe",
         register=register,
         service_names=(),
         rules={METHOD: auth.ANY_USER},
-        db=Database(settings.database_url),
+        db=database,
+        idempotency_records=records,
         verifier=remote_verifier(channels, leeway_seconds=settings.token_leeway_seconds),
         on_stop=[channels.close],
     )
