@@ -11,13 +11,10 @@ attempt leaves nothing behind to replay.
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-import msgspec
 from sqlalchemy import (
     Column,
     LargeBinary,
@@ -31,13 +28,23 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from kit import errors
 from kit.db import Database, UtcDateTime
+from kit.request_keys import DEFAULT_RETENTION, MAX_REQUEST_ID, Key, fingerprint, validate_request_id
 
 T = TypeVar("T")
 
-DEFAULT_RETENTION = timedelta(hours=24)
-MAX_REQUEST_ID = 128
+__all__ = [
+    "DEFAULT_RETENTION",
+    "MAX_REQUEST_ID",
+    "Key",
+    "claim_row",
+    "fingerprint",
+    "once",
+    "purge_expired",
+    "record",
+    "table",
+    "validate_request_id",
+]
 
 
 def table(metadata: MetaData) -> Table:
@@ -54,30 +61,6 @@ def table(metadata: MetaData) -> Table:
         Column("expires_at", UtcDateTime, nullable=False, index=True),
         PrimaryKeyConstraint("scope", "request_id", name="pk_idempotency_records"),
     )
-
-
-@dataclass(frozen=True)
-class Key:
-    """Who asked (a tenant id, or a public scope such as a tenant slug) and which request."""
-
-    scope: str
-    request_id: str
-    operation: str
-
-
-def validate_request_id(request_id: str, field: str = "request_id") -> None:
-    if not request_id:
-        raise errors.InvalidArgument(
-            [errors.FieldViolation(field, "required: a client-chosen id, unique per change")]
-        )
-    if len(request_id) > MAX_REQUEST_ID or not request_id.isprintable():
-        raise errors.InvalidArgument(
-            [errors.FieldViolation(field, f"at most {MAX_REQUEST_ID} printable characters")]
-        )
-
-
-def fingerprint(payload: object) -> str:
-    return hashlib.sha256(msgspec.json.encode(payload, order="deterministic")).hexdigest()
 
 
 async def once(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Generic, Self, TypeVar
 
-from kit.idempotency import Key
+from kit.request_keys import Key
 from kit.uow import Claims, UnitOfWork, reused
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kit import errors, idempotency
 from kit.db import Database, raise_translated
-from kit.idempotency import Key
+from kit.request_keys import Key
 from kit.uow import Claims, UnitOfWork, reused
 
 

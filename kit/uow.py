@@ -31,7 +31,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 import msgspec
 
 from kit import errors, etag
-from kit.idempotency import DEFAULT_RETENTION, Key, fingerprint, validate_request_id
+from kit.request_keys import DEFAULT_RETENTION, Key, fingerprint, validate_request_id
 
 T = TypeVar("T")
 
