@@ -15,9 +15,11 @@ from kit.clients import Channels
 from kit.db import Database
 from kit.server import Service
 from kit.settings import Settings, SettingsError, seconds
+from kit.uow import Units
 from stockmesh.order.v1 import order_pb2_grpc
 from svc_order import service, store
-from svc_order.catalog import Catalog
+from svc_order.catalog import Catalog, Snapshots
+from svc_order.ports import OrderUnit, Warehouses
 from svc_order.stock import Stock
 from svc_order.usecases.orders import Orders
 from svc_order.usecases.placing import Placement
@@ -38,29 +40,29 @@ def _exit_now() -> None:
 
 
 def use_cases(
-    settings: Settings, db: Database, catalog: Catalog, stock: Stock
+    settings: Settings, units: Units[OrderUnit], catalog: Catalog, stock: Stock, warehouses: Warehouses
 ) -> tuple[Orders, Returns, Sales]:
     fault = settings.extra.get("STOCKMESH_ORDER_FAULT", "")
     if fault not in FAULTS:
         raise SettingsError(f"STOCKMESH_ORDER_FAULT must be one of {FAULTS}, not {fault!r}")
     placement = Placement(
-        db,
+        units,
         stock,
-        clock,
         # svc_stock accepts 10 s to 30 days; the lease covers reserve -> store -> extend.
         lease=timedelta(seconds=max(10.0, seconds(settings, "RESERVE_LEASE_SECONDS", 30.0))),
         after_reserve=_exit_now if fault == "exit-after-reserve" else lambda: None,
         after_store=_exit_now if fault == "exit-after-store" else lambda: None,
     )
-    orders = Orders(db, catalog, stock, placement, clock)
-    return orders, Returns(db, stock, orders, clock), Sales(db, catalog, placement, clock)
+    orders = Orders(units, catalog, stock, warehouses, placement)
+    return orders, Returns(units, stock, orders), Sales(units, catalog, placement)
 
 
 async def build(settings: Settings) -> Service:
     db = Database(settings.database_url, pool_size=20)
     channels = Channels(settings)
+    stock = StockClient(channels.get("stock"))
     orders, returns, sales = use_cases(
-        settings, db, Catalog(CatalogClient(channels.get("catalog"))), StockClient(channels.get("stock"))
+        settings, store.units(db, clock), Snapshots(CatalogClient(channels.get("catalog"))), stock, stock
     )
 
     def register(server: aio.Server) -> None:
@@ -80,7 +82,7 @@ async def build(settings: Settings) -> Service:
         service_names=(service.ORDER,),
         rules=service.RULES,
         db=db,
-        idempotency_records=store.idempotency_records,
+        idempotency_records=store.tables.idempotency_records,
         verifier=remote_verifier(channels, leeway_seconds=settings.token_leeway_seconds),
         loops=[
             ("expire-orders", seconds(settings, "SWEEP_SECONDS", 5.0), sweep),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import clients.catalog
 from svc_order.domain import CatalogVariant, Money
@@ -21,13 +22,20 @@ class Lookup:
     unknown: tuple[str, ...]
 
 
-class Catalog:
+class Catalog(Protocol):
+    async def variants(self, skus: Sequence[str]) -> Lookup:
+        """The caller's tenant's variants of `skus` (archived ones included)
+        and the SKUs no variant carries."""
+        ...
+
+
+class Snapshots:
+    """The shared client's variants as an order snapshots them."""
+
     def __init__(self, source: clients.catalog.Catalog) -> None:
         self.source = source
 
     async def variants(self, skus: Sequence[str]) -> Lookup:
-        """The caller's tenant's variants of `skus` (archived ones included)
-        and the SKUs no variant carries."""
         found = await self.source.variants(skus)
         return Lookup({sku: _snapshot(v) for sku, v in found.variants.items()}, found.unknown)
 

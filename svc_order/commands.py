@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from kit.errors import FieldViolation
 from svc_order.domain import Money, OrderStatus, ReturnReason, SalesChannel
 
 
@@ -24,6 +25,9 @@ class CreateOrder:
     lines: tuple[LineInput, ...]
     hold: timedelta | None
     note: str
+    # Fields the transport could not read, refused together with what the
+    # use case finds wrong.
+    unreadable: tuple[FieldViolation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,9 @@ class Sale:
 class ImportSales:
     channel: SalesChannel | None
     sales: tuple[Sale, ...]
+    # Fields the transport could not read, refused together with what the
+    # use case finds wrong.
+    unreadable: tuple[FieldViolation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,9 @@ class ReturnOrder:
     note: str
     warehouse_id: str  # "" means the order's warehouse
     etag: str
+    # Fields the transport could not read, refused together with what the
+    # use case finds wrong.
+    unreadable: tuple[FieldViolation, ...] = ()
 
 
 @dataclass(frozen=True)

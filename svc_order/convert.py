@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import ParamSpec, TypeVar
 
 from google.type import money_pb2
 
@@ -13,6 +14,30 @@ from stockmesh.order.v1 import order_pb2 as pb
 from svc_order import commands, domain
 from svc_order.domain import Money, Order, OrderReturn, OrderStatus, ReturnReason, SaleResult, SalesChannel
 from svc_order.usecases.orders import order_etag
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+class Reader:
+    """Reads a request's fields, keeping every one it cannot read instead of
+    stopping at the first, so that a single refusal names them all (with
+    what the use case finds wrong, for the commands that carry them)."""
+
+    def __init__(self) -> None:
+        self.unreadable: list[FieldViolation] = []
+
+    def __call__(self, fallback: T, read: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`read(*args, **kwargs)`, or `fallback` when it names a bad field."""
+        try:
+            return read(*args, **kwargs)
+        except InvalidArgument as bad:
+            self.unreadable.extend(bad.violations)
+            return fallback
+
+    def refuse_if_any(self) -> None:
+        if self.unreadable:
+            raise InvalidArgument(self.unreadable)
 
 
 def order_id(name: str, field: str = "name") -> str:
@@ -37,12 +62,16 @@ def money(value: Money) -> money_pb2.Money:
     return money_pb2.Money(currency_code=value.currency_code, units=value.units, nanos=value.nanos)
 
 
-def line_inputs(lines: Sequence[pb.OrderLine | pb.SaleLine], prefix: str) -> tuple[commands.LineInput, ...]:
+def line_inputs(
+    lines: Sequence[pb.OrderLine | pb.SaleLine], prefix: str, read: Reader
+) -> tuple[commands.LineInput, ...]:
     return tuple(
         commands.LineInput(
             line.sku,
             line.quantity,
-            money_of(line.unit_price, f"{prefix}[{i}].unit_price") if line.HasField("unit_price") else None,
+            read(None, money_of, line.unit_price, f"{prefix}[{i}].unit_price")
+            if line.HasField("unit_price")
+            else None,
         )
         for i, line in enumerate(lines)
     )
@@ -50,64 +79,74 @@ def line_inputs(lines: Sequence[pb.OrderLine | pb.SaleLine], prefix: str) -> tup
 
 def create_order(request: pb.CreateOrderRequest) -> commands.CreateOrder:
     o = request.order
+    read = Reader()
     return commands.CreateOrder(
-        channel=channel(o.channel, "order.channel"),
+        channel=read(None, channel, o.channel, "order.channel"),
         external_id=o.external_id,
         customer=o.customer,
-        warehouse_id=warehouse_id(o.warehouse, "order.warehouse"),
-        lines=line_inputs(list(o.lines), "order.lines"),
+        warehouse_id=read("", warehouse_id, o.warehouse, "order.warehouse"),
+        lines=line_inputs(list(o.lines), "order.lines", read),
         hold=protos.timedelta_of(o.hold_duration) if o.HasField("hold_duration") else None,
         note=o.note,
+        unreadable=tuple(read.unreadable),
     )
 
 
 def import_sales(request: pb.ImportSalesRequest) -> commands.ImportSales:
+    read = Reader()
     return commands.ImportSales(
-        channel(request.channel, "channel"),
+        read(None, channel, request.channel, "channel"),
         tuple(
             commands.Sale(
                 external_id=s.external_id,
                 warehouse_id=s.warehouse.removeprefix("warehouses/")
                 if s.warehouse.startswith("warehouses/")
                 else "",
-                lines=line_inputs(list(s.lines), f"sales[{i}].lines"),
+                lines=line_inputs(list(s.lines), f"sales[{i}].lines", read),
                 sold_at=protos.datetime_of(s, "sold_time"),
                 customer=s.customer,
                 note=s.note,
             )
             for i, s in enumerate(request.sales)
         ),
+        unreadable=tuple(read.unreadable),
     )
 
 
 def list_orders(request: pb.ListOrdersRequest) -> commands.ListOrders:
+    read = Reader()
     statuses = tuple(
         s
         for i, number in enumerate(request.statuses)
-        if (s := enum_of(number, "ORDER_STATUS", pb.OrderStatus, OrderStatus, f"statuses[{i}]")) is not None
+        if (s := read(None, enum_of, number, "ORDER_STATUS", pb.OrderStatus, OrderStatus, f"statuses[{i}]"))
+        is not None
     )
-    return commands.ListOrders(
+    query = commands.ListOrders(
         page_size=request.page_size,
         page_token=request.page_token,
         statuses=statuses,
-        channel=channel(request.channel, "channel"),
+        channel=read(None, channel, request.channel, "channel"),
         customer=request.customer,
-        warehouse_id=warehouse_id(request.warehouse, "warehouse"),
+        warehouse_id=read("", warehouse_id, request.warehouse, "warehouse"),
         external_id=request.external_id,
         sku=request.sku,
         start=protos.datetime_of(request, "start_time"),
         end=protos.datetime_of(request, "end_time"),
     )
+    read.refuse_if_any()
+    return query
 
 
 def return_order(request: pb.ReturnOrderRequest) -> commands.ReturnOrder:
+    read = Reader()
     return commands.ReturnOrder(
         order_id=order_id(request.name),
         lines=tuple((line.sku, line.quantity) for line in request.lines),
-        reason=enum_of(request.reason, "RETURN_REASON", pb.ReturnReason, ReturnReason, "reason"),
+        reason=read(None, enum_of, request.reason, "RETURN_REASON", pb.ReturnReason, ReturnReason, "reason"),
         note=request.note,
-        warehouse_id=warehouse_id(request.warehouse, "warehouse"),
+        warehouse_id=read("", warehouse_id, request.warehouse, "warehouse"),
         etag=request.etag,
+        unreadable=tuple(read.unreadable),
     )
 
 

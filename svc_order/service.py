@@ -48,7 +48,7 @@ class OrderServicer(order_pb2_grpc.OrderServiceServicer):
     async def ListOrders(self, request: pb.ListOrdersRequest, context: Context) -> pb.ListOrdersResponse:
         page = await self.orders.list_orders(auth.principal(), convert.list_orders(request))
         return pb.ListOrdersResponse(
-            orders=[convert.order(o) for o in page.orders], next_page_token=page.next_page_token
+            orders=[convert.order(o) for o in page.items], next_page_token=page.next_page_token
         )
 
     async def CancelOrder(self, request: pb.CancelOrderRequest, context: Context) -> pb.CancelOrderResponse:

@@ -5,51 +5,25 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from kit import errors, etag, idempotency, paging
-from kit.db import Database
-from kit.errors import NotFound, Violations
+from clients.catalog import add_unknown_skus
+from kit import errors, etag, paging
+from kit.errors import FieldViolation, Violations
+from kit.idempotency import Key
 from kit.identity import Principal
-from svc_order import commands, domain, store
+from kit.paging import Page
+from kit.uow import Units, revise
+from svc_order import commands, domain
 from svc_order.catalog import Catalog
-from svc_order.domain import Order, OrderStatus, Shipment, order_name
+from svc_order.domain import Line, Order, Shipment, order_name
+from svc_order.ports import OrderFilter, OrderUnit, Warehouses
 from svc_order.stock import Stock
-from svc_order.usecases.placing import Placement, priced, step_id
-
-T = TypeVar("T")
+from svc_order.usecases.placing import Placement, first_result, step_id
 
 
 def order_etag(order: Order) -> str:
     return etag.etag(order_name(order.id), order.version)
-
-
-@dataclass(frozen=True)
-class Page:
-    orders: list[Order]
-    next_page_token: str
-
-
-class _Fresh(Exception):
-    """Raised inside a claim to learn, without writing, that a request is new."""
-
-
-async def replayed(db: Database, key: idempotency.Key, payload: object, result_type: type[T]) -> T | None:
-    """The stored result of `key` if it already took effect, else None (the
-    probing claim is rolled back). A reused id with another payload is refused."""
-
-    async def probe(conn: AsyncConnection) -> T:
-        raise _Fresh
-
-    try:
-        return await idempotency.once(db, store.idempotency_records, key, payload, result_type, probe)
-    except _Fresh:
-        return None
 
 
 def duplicate_external_id(existing: Order) -> errors.AlreadyExists:
@@ -64,43 +38,40 @@ def duplicate_external_id(existing: Order) -> errors.AlreadyExists:
 class Orders:
     def __init__(
         self,
-        db: Database,
+        units: Units[OrderUnit],
         catalog: Catalog,
         stock: Stock,
+        warehouses: Warehouses,
         placement: Placement,
-        clock: Callable[[], datetime],
     ) -> None:
-        self.db = db
+        self.units = units
         self.catalog = catalog
         self.stock = stock
+        self.warehouses = warehouses
         self.placement = placement
-        self.now = clock
+        self.now = units.now
 
     async def create(self, who: Principal, request_id: str, cmd: commands.CreateOrder) -> Order:
-        key = idempotency.Key(who.tenant_id, request_id, "CreateOrder")
-        idempotency.validate_request_id(request_id)
-        previous = await replayed(self.db, key, cmd, str)
+        once = self.units.once(Key(who.tenant_id, request_id, "CreateOrder"), cmd, str)
+        previous = await first_result(self.units, once)
         if previous is not None:
             return await self.get(who, previous)
-        violations = Violations()
-        if cmd.channel is None:
-            violations.add("order.channel", "required")
-        if not cmd.warehouse_id:
-            violations.add("order.warehouse", "required")
+        violations = Violations(list(cmd.unreadable))
+        domain.require(cmd.channel is not None, "order.channel", violations)
+        domain.require(bool(cmd.warehouse_id), "order.warehouse", violations)
         domain.check_lines(
             [line.sku for line in cmd.lines], [line.quantity for line in cmd.lines], "order.lines", violations
         )
         hold = domain.check_hold(cmd.hold, violations)
         domain.check_length(cmd.external_id, domain.MAX_REFERENCE, "order.external_id", violations)
         domain.check_length(cmd.customer, domain.MAX_REFERENCE, "order.customer", violations)
-        violations.raise_if_any()
+        await self._refuse(violations, cmd.warehouse_id)
         assert cmd.channel is not None
         if cmd.external_id:
-            async with self.db.snapshot() as conn:
-                existing = await store.order_by_external_id(conn, who.tenant_id, cmd.channel, cmd.external_id)
+            async with self.units.read() as uow:
+                existing = await uow.orders.by_external_id(who.tenant_id, cmd.channel, cmd.external_id)
             if existing is not None:
                 raise duplicate_external_id(existing)
-        lines = await priced(self.catalog, cmd.lines, "order.lines")
         now = self.now()
         draft = domain.new_order(
             str(uuid.uuid4()),
@@ -109,97 +80,122 @@ class Orders:
             cmd.external_id,
             cmd.customer,
             cmd.warehouse_id,
-            lines,
+            await self._priced(cmd),
             cmd.note,
             now,
             now + hold,
         )
 
         async def save(order: Order) -> str:
-            async def work(conn: AsyncConnection) -> str:
-                number = await store.next_number(conn, who.tenant_id)
-                await self._insert(conn, dataclasses.replace(order, number=number))
+            async def work(uow: OrderUnit) -> str:
+                number = await uow.orders.next_number(who.tenant_id)
+                if order.external_id:
+                    existing = await uow.orders.by_external_id(
+                        order.tenant_id, order.channel, order.external_id
+                    )
+                    if existing is not None:
+                        raise duplicate_external_id(existing)
+                await uow.orders.add(dataclasses.replace(order, number=number))
                 return order.id
 
-            return await idempotency.once(self.db, store.idempotency_records, key, cmd, str, work)
+            return await once(work)
 
         try:
-            order_id = await self.placement.place(draft, save, key=key)
+            order_id = await self.placement.place(draft, save, key=once.key)
         except errors.InvalidArgument as refused:
             if refused.reason != "UNKNOWN_WAREHOUSE":
                 raise
             raise errors.InvalidArgument(
-                [errors.FieldViolation("order.warehouse", "no such warehouse")], reason=refused.reason
+                [FieldViolation("order.warehouse", "no such warehouse")], reason=refused.reason
             ) from refused
         return await self.get(who, order_id)
 
-    async def _insert(self, conn: AsyncConnection, order: Order) -> None:
-        if order.external_id:
-            existing = await store.order_by_external_id(
-                conn, order.tenant_id, order.channel, order.external_id
-            )
-            if existing is not None:
-                raise duplicate_external_id(existing)
-        await store.insert_order(conn, order)
+    async def _priced(self, cmd: commands.CreateOrder) -> tuple[Line, ...]:
+        """The lines with the catalog's description and prices snapshotted;
+        unknown SKUs are refused naming each line."""
+        lookup = await self.catalog.variants([line.sku for line in cmd.lines])
+        unknown = set(lookup.unknown)
+        violations = Violations()
+        add_unknown_skus(
+            violations,
+            ((f"order.lines[{i}].sku", line.sku) for i, line in enumerate(cmd.lines) if line.sku in unknown),
+        )
+        await self._refuse(violations, cmd.warehouse_id)
+        return domain.price_lines(
+            [line.sku for line in cmd.lines],
+            [line.quantity for line in cmd.lines],
+            [line.unit_price for line in cmd.lines],
+            lookup.variants,
+            "order.lines",
+        )
+
+    async def _refuse(self, violations: Violations, warehouse_id: str) -> None:
+        """Raise a refused request's violations with its warehouse among them
+        if svc_stock knows no such warehouse. Only a request refused anyway
+        asks: for one that goes on, the reservation answers for the warehouse."""
+        if not violations.items:
+            return
+        if warehouse_id:
+            try:
+                unknown = await self.warehouses.warehouse_active(warehouse_id) is None
+            except errors.Unavailable:
+                unknown = False  # the violations known already are still worth telling
+            if unknown:
+                violations.add("order.warehouse", "no such warehouse", reason="UNKNOWN_WAREHOUSE")
+        violations.raise_if_any()
 
     async def get(self, who: Principal, order_id: str) -> Order:
-        async with self.db.snapshot() as conn:
-            found = await store.order(conn, who.tenant_id, order_id)
+        async with self.units.read() as uow:
+            found = await uow.orders.get(who.tenant_id, order_id)
         if found is None:
-            raise NotFound("order", order_name(order_id))
+            raise errors.NotFound("order", order_name(order_id))
         return found.as_seen(self.now())
 
-    async def list_orders(self, who: Principal, query: commands.ListOrders) -> Page:
+    async def list_orders(self, who: Principal, query: commands.ListOrders) -> Page[Order]:
         size = paging.page_size(query.page_size)
         cursor = paging.decode(query.page_token)
         try:
             before = (datetime.fromisoformat(str(cursor["t"])), str(cursor["id"])) if cursor else None
         except (KeyError, ValueError):
             raise errors.InvalidArgument(
-                [errors.FieldViolation("page_token", "not a token from an earlier response")]
+                [FieldViolation("page_token", "not a token from an earlier response")]
             ) from None
-        filters = {
-            "statuses": query.statuses,
-            "channel": query.channel.value if query.channel else "",
-            "customer": query.customer,
-            "warehouse_id": query.warehouse_id,
-            "external_id": query.external_id,
-            "sku": query.sku,
-            "start": query.start,
-            "end": query.end,
-        }
+        narrowed = OrderFilter(
+            query.statuses,
+            query.channel,
+            query.customer,
+            query.warehouse_id,
+            query.external_id,
+            query.sku,
+            query.start,
+            query.end,
+        )
         now = self.now()
-        async with self.db.snapshot() as conn:
-            found = await store.list_orders(conn, who.tenant_id, filters, before, size + 1, now)
-        page = found[:size]
-        token = ""
-        if len(found) > size:
-            last = page[-1]
-            token = paging.encode({"t": last.order_time.isoformat(), "id": last.id})
-        return Page([o.as_seen(now) for o in page], token)
+        async with self.units.read() as uow:
+            found = await uow.orders.find(who.tenant_id, narrowed, before, size + 1, now)
+        return paging.page_of(
+            [o.as_seen(now) for o in found],
+            size,
+            lambda last: {"t": last.order_time.isoformat(), "id": last.id},
+        )
 
     async def cancel(self, who: Principal, request_id: str, cmd: commands.CancelOrder) -> Order:
-        async def work(conn: AsyncConnection) -> str:
-            order = await self.locked(conn, who, cmd.order_id, cmd.etag)
-            now = self.now()
-            domain.require_status(order, now, (OrderStatus.RESERVED,), "cancel")
-            # Released before the state is written, inside its transaction: if
-            # the commit fails, a retry releases again (a replay) and commits.
-            await self.stock.release(step_id(order.id, "release"), order.reservation_id)
-            cancelled = dataclasses.replace(
-                order,
-                status=OrderStatus.CANCELLED,
-                cancelled_at=now,
-                cancel_reason=cmd.reason,
-                updated_at=now,
-                version=order.version + 1,
+        async def work(uow: OrderUnit) -> str:
+            order = await revise(
+                await uow.orders.get(who.tenant_id, cmd.order_id, lock=True),
+                lambda current: domain.cancelled(current, cmd.reason, self.now()),
+                uow.orders.save,
+                kind="order",
+                name=order_name(cmd.order_id),
+                given_etag=cmd.etag,
             )
-            await store.update_order(conn, cancelled)
+            # Released inside the transaction that cancels: if the commit
+            # fails, a retry releases again (a replay) and commits.
+            await self.stock.release(step_id(order.id, "release"), order.reservation_id)
             return order.id
 
-        key = idempotency.Key(who.tenant_id, request_id, "CancelOrder")
-        order_id = await idempotency.once(self.db, store.idempotency_records, key, cmd, str, work)
-        return await self.get(who, order_id)
+        key = Key(who.tenant_id, request_id, "CancelOrder")
+        return await self.get(who, await self.units.once(key, cmd, str)(work))
 
     async def ship(self, who: Principal, request_id: str, cmd: commands.ShipOrder) -> Order:
         violations = Violations()
@@ -207,10 +203,20 @@ class Orders:
         domain.check_length(cmd.tracking_number, domain.MAX_SHIPMENT_FIELD, "tracking_number", violations)
         violations.raise_if_any()
 
-        async def work(conn: AsyncConnection) -> str:
-            order = await self.locked(conn, who, cmd.order_id, cmd.etag)
+        def shipped(current: Order) -> Order:
             now = self.now()
-            domain.require_status(order, now, (OrderStatus.RESERVED,), "ship")
+            domain.require_status(current, now, (domain.OrderStatus.RESERVED,), "ship")
+            return domain.shipped(current, Shipment(cmd.carrier, cmd.tracking_number, now), now)
+
+        async def work(uow: OrderUnit) -> str:
+            order = await revise(
+                await uow.orders.get(who.tenant_id, cmd.order_id, lock=True),
+                shipped,
+                uow.orders.save,
+                kind="order",
+                name=order_name(cmd.order_id),
+                given_etag=cmd.etag,
+            )
             try:
                 await self.stock.commit(step_id(order.id, "commit"), order.reservation_id, None)
             except errors.FailedPrecondition as refused:
@@ -221,25 +227,16 @@ class Orders:
                     reason="ORDER_EXPIRED",
                     metadata={"order": order_name(order.id)},
                 ) from refused
-            await store.update_order(
-                conn,
-                domain.shipped(order, Shipment(cmd.carrier, cmd.tracking_number, now), now),
-                lines_changed=True,
-            )
             return order.id
 
-        key = idempotency.Key(who.tenant_id, request_id, "ShipOrder")
-        order_id = await idempotency.once(self.db, store.idempotency_records, key, cmd, str, work)
-        return await self.get(who, order_id)
-
-    async def locked(self, conn: AsyncConnection, who: Principal, order_id: str, given_etag: str) -> Order:
-        found = await store.order(conn, who.tenant_id, order_id, lock=True)
-        if found is None:
-            raise NotFound("order", order_name(order_id))
-        etag.check(order_name(found.id), found.version, given_etag)
-        return found
+        key = Key(who.tenant_id, request_id, "ShipOrder")
+        return await self.get(who, await self.units.once(key, cmd, str)(work))
 
     async def sweep(self) -> int:
         """Marks RESERVED orders past their hold EXPIRED."""
-        async with self.db.transaction() as conn:
-            return await store.expire_lapsed(conn, self.now())
+        now = self.now()
+
+        async def work(uow: OrderUnit) -> int:
+            return await uow.orders.expire_lapsed(now)
+
+        return await self.units.run(work)

@@ -13,19 +13,22 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from clients.catalog import unknown_skus
-from kit import errors, idempotency
-from kit.db import Database
-from svc_order import domain, store
-from svc_order.catalog import Catalog
-from svc_order.commands import LineInput
-from svc_order.domain import Line, Order, order_name
+import msgspec
+
+from kit import errors
+from kit.idempotency import Key
+from kit.uow import Once, Units
+from svc_order.domain import Order, order_name
+from svc_order.ports import OrderUnit
 from svc_order.stock import Stock
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def step_id(order_id: str, step: str) -> str:
@@ -33,38 +36,29 @@ def step_id(order_id: str, step: str) -> str:
     return f"order:{order_id}:{step}"
 
 
-async def priced(catalog: Catalog, given: Sequence[LineInput], prefix: str) -> tuple[Line, ...]:
-    """The lines with the catalog's description and prices snapshotted.
-    Unknown SKUs are INVALID_ARGUMENT naming each line."""
-    lookup = await catalog.variants([line.sku for line in given])
-    unknown = set(lookup.unknown)
-    if unknown:
-        raise unknown_skus(
-            (f"{prefix}[{i}].sku", line.sku) for i, line in enumerate(given) if line.sku in unknown
-        )
-    return domain.price_lines(
-        [line.sku for line in given],
-        [line.quantity for line in given],
-        [line.unit_price for line in given],
-        lookup.variants,
-        prefix,
-    )
+async def first_result(units: Units[OrderUnit], once: Once[OrderUnit, T]) -> T | None:
+    """The first result of a request that already took effect, else None.
+    A request that places orders calls svc_stock before its own unit of work
+    runs, so a replay must be known before anything is reserved; the probing
+    claim is rolled back (a reused id with another command is refused)."""
+    async with units.write() as uow:
+        previous = await uow.claims.claim(once.key, once.digest, units.now(), once.retention)
+    return None if previous is None else msgspec.json.decode(previous, type=once.result)
 
 
 class Placement:
     def __init__(
         self,
-        db: Database,
+        units: Units[OrderUnit],
         stock: Stock,
-        clock: Callable[[], datetime],
         *,
         lease: timedelta,
         after_reserve: Callable[[], None] = lambda: None,
         after_store: Callable[[], None] = lambda: None,
     ) -> None:
-        self.db = db
+        self.units = units
         self.stock = stock
-        self.now = clock
+        self.now = units.now
         self.lease = lease
         # Fault-injection points for tests of the failure paths; no-ops otherwise.
         self.after_reserve = after_reserve
@@ -75,12 +69,14 @@ class Placement:
         draft: Order,
         save: Callable[[Order], Awaitable[str]],
         *,
-        key: idempotency.Key | None,
+        key: Key | None,
         ship_at: datetime | None = None,
     ) -> str:
         """Reserve, store (via `save`, which returns the stored order's id) and
         confirm: extend to the hold, or commit at `ship_at` for a sale.
-        Returns the id of the stored order (an earlier one for a replay)."""
+        Returns the id of the stored order (an earlier one for a replay).
+        `key` is the request whose result `save` recorded, forgotten again if
+        the order has to be removed."""
         lines = [(line.sku, line.quantity) for line in draft.lines]
         reservation_id = await self.stock.reserve(
             step_id(draft.id, "reserve"), order_name(draft.id), draft.warehouse_id, lines, self.lease
@@ -91,10 +87,10 @@ class Placement:
         try:
             stored_id = await save(reserved)
         except BaseException:
-            await self._release(draft.id, reservation_id)
+            await self.release(draft.id, reservation_id)
             raise
         if stored_id != draft.id:  # a concurrent duplicate of this request stored first
-            await self._release(draft.id, reservation_id)
+            await self.release(draft.id, reservation_id)
             return stored_id
         self.after_store()
         try:
@@ -103,16 +99,23 @@ class Placement:
             else:
                 await self.stock.commit(step_id(draft.id, "commit"), reservation_id, ship_at)
         except errors.ServiceError:
-            await self._forget(draft, key)
-            await self._release(draft.id, reservation_id)
+            await self.forget(draft, key)
+            await self.release(draft.id, reservation_id)
             raise
         return draft.id
 
-    async def _forget(self, draft: Order, key: idempotency.Key | None) -> None:
-        async with self.db.transaction() as conn:
-            await store.forget_order(conn, draft.tenant_id, draft.id, key)
+    async def forget(self, order: Order, key: Key | None) -> None:
+        """Remove an order whose hold was never confirmed (still at its first
+        version), and free its request id, so a retry starts afresh."""
 
-    async def _release(self, order_id: str, reservation_id: str) -> None:
+        async def work(uow: OrderUnit) -> None:
+            await uow.orders.remove(order.tenant_id, order.id)
+            if key is not None:
+                await uow.forget_claim(key)
+
+        await self.units.run(work)
+
+    async def release(self, order_id: str, reservation_id: str) -> None:
         """Compensation: best effort, since the short lease frees the stock anyway."""
         try:
             await self.stock.release(step_id(order_id, "release"), reservation_id)

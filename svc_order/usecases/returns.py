@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
-from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from kit import errors, idempotency
+from kit import errors
 from kit.context import system_work
-from kit.db import Database
 from kit.errors import FieldViolation, InvalidArgument, NotFound, Violations
+from kit.idempotency import Key
 from kit.identity import Principal
-from svc_order import commands, domain, store
-from svc_order.domain import RETURNABLE, Order, OrderReturn, ReturnState, order_name, return_name
+from kit.uow import Units, revise
+from svc_order import commands, domain
+from svc_order.domain import Order, OrderReturn, PendingReturn, ReturnState, order_name, return_name
+from svc_order.ports import OrderUnit
 from svc_order.stock import Stock
 from svc_order.usecases.orders import Orders
 
@@ -28,19 +26,19 @@ log = logging.getLogger(__name__)
 
 
 class Returns:
-    def __init__(self, db: Database, stock: Stock, orders: Orders, clock: Callable[[], datetime]) -> None:
-        self.db = db
+    def __init__(self, units: Units[OrderUnit], stock: Stock, orders: Orders) -> None:
+        self.units = units
         self.stock = stock
         self.orders = orders
-        self.now = clock
+        self.now = units.now
 
     async def book_pending(self, limit: int = 100) -> int:
         """The booking loop's body: one more attempt at every PENDING return,
         as this service's system work in the return's tenant (svc_stock admits
         svc-order for ReturnStock). The request_id is the one of the first
         attempt, so svc_stock books each return once, however often asked."""
-        async with self.db.snapshot() as conn:
-            pending = await store.pending_returns(conn, limit)
+        async with self.units.read() as uow:
+            pending = await uow.returns.pending(limit)
         booked = 0
         for p in pending:
             try:
@@ -51,55 +49,55 @@ class Returns:
             except errors.ServiceError as exc:
                 log.warning("return booking deferred", extra={"return": p.id, "error": str(exc)})
                 continue
-            async with self.db.transaction() as conn:
-                await store.mark_return_booked(conn, p.tenant_id, p.id, movements, self.now())
+            await self._mark_booked(p, movements)
             booked += 1
         return booked
+
+    async def _mark_booked(self, p: PendingReturn, movements: list[str]) -> None:
+        async def work(uow: OrderUnit) -> None:
+            await uow.returns.mark_booked(p.tenant_id, p.id, movements, self.now())
+
+        await self.units.run(work)
 
     async def return_order(
         self, who: Principal, request_id: str, cmd: commands.ReturnOrder
     ) -> tuple[OrderReturn, Order]:
-        idempotency.validate_request_id(request_id)
-        violations = Violations()
-        if cmd.reason is None:
-            violations.add("reason", "required")
+        once = self.units.once(Key(who.tenant_id, request_id, "ReturnOrder"), cmd, str)
+        violations = Violations(list(cmd.unreadable))
+        domain.require(cmd.reason is not None, "reason", violations)
         domain.check_lines([s for s, _ in cmd.lines], [q for _, q in cmd.lines], "lines", violations)
         if len(cmd.warehouse_id) > domain.MAX_ID:
             violations.add("warehouse", "no such warehouse")
         violations.raise_if_any()
+        reason = cmd.reason
+        assert reason is not None
         return_id = str(uuid.uuid5(_RETURNS, f"{who.tenant_id}/{request_id}"))
 
-        async def work(conn: AsyncConnection) -> str:
-            order = await self.orders.locked(conn, who, cmd.order_id, cmd.etag)
+        async def work(uow: OrderUnit) -> str:
             now = self.now()
-            domain.require_status(order, now, RETURNABLE, "return")
-            skus = {line.sku for line in order.lines}
-            strangers = [
-                FieldViolation(f"lines[{i}].sku", "not a line of the order")
-                for i, (sku, _) in enumerate(cmd.lines)
-                if sku not in skus
-            ]
-            if strangers:
-                raise InvalidArgument(strangers)
-            after, total, status = domain.returned(order, cmd.lines)
-            assert cmd.reason is not None
+            order = await revise(
+                await uow.orders.get(who.tenant_id, cmd.order_id, lock=True),
+                lambda current: domain.taken_back(current, cmd.lines, now),
+                uow.orders.save,
+                kind="order",
+                name=order_name(cmd.order_id),
+                given_etag=cmd.etag,
+            )
             booked = OrderReturn(
                 return_id,
                 order.id,
                 cmd.lines,
-                cmd.reason,
+                reason,
                 cmd.note,
                 cmd.warehouse_id or order.warehouse_id,
-                total,
+                domain.return_total(order, cmd.lines),
                 ReturnState.PENDING,
                 (),
                 who.user_id,
                 now,
                 None,
             )
-            await store.insert_return(conn, who.tenant_id, booked)
-            changed = domain.with_return(order, after, status, now)
-            await store.update_order(conn, changed, lines_changed=True)
+            await uow.returns.add(who.tenant_id, booked)
             # Booked inside the transaction: a refusal (unknown or archived
             # warehouse) records nothing; an unreachable svc_stock leaves the
             # return PENDING; a lost commit is retried with the same ids.
@@ -117,11 +115,10 @@ class Returns:
                 raise InvalidArgument(
                     [FieldViolation("warehouse", refused.message)], reason=refused.reason
                 ) from refused
-            await store.mark_return_booked(conn, who.tenant_id, return_id, movements, self.now())
+            await uow.returns.mark_booked(who.tenant_id, return_id, movements, self.now())
             return return_id
 
-        key = idempotency.Key(who.tenant_id, request_id, "ReturnOrder")
-        await idempotency.once(self.db, store.idempotency_records, key, cmd, str, work)
+        await once(work)
         order = await self.orders.get(who, cmd.order_id)
         found = next((r for r in order.returns if r.id == return_id), None)
         if found is None:

@@ -5,21 +5,28 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable, Sequence
-from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncConnection
+from collections.abc import Sequence
 
 from clients.catalog import not_in_catalog
-from kit import errors, idempotency
-from kit.db import Database
+from kit import errors
 from kit.errors import Violations
+from kit.idempotency import Key
 from kit.identity import Principal
-from svc_order import commands, domain, store
+from kit.uow import Units, revise
+from svc_order import commands, domain
 from svc_order.catalog import Catalog, Lookup
-from svc_order.domain import LineProblem, Order, Rejection, SaleOutcome, SaleRejected, SaleResult, Shipment
-from svc_order.usecases.orders import replayed
-from svc_order.usecases.placing import Placement, step_id
+from svc_order.domain import (
+    LineProblem,
+    Order,
+    Rejection,
+    SaleOutcome,
+    SaleRejected,
+    SaleResult,
+    Shipment,
+    order_name,
+)
+from svc_order.ports import OrderUnit
+from svc_order.usecases.placing import Placement, first_result, step_id
 
 _STOCK_REASONS = {
     "INSUFFICIENT_STOCK": Rejection.INSUFFICIENT_STOCK,
@@ -32,21 +39,18 @@ _UNFINISHED = (domain.OrderStatus.RESERVED, domain.OrderStatus.EXPIRED)
 
 
 class Sales:
-    def __init__(
-        self, db: Database, catalog: Catalog, placement: Placement, clock: Callable[[], datetime]
-    ) -> None:
-        self.db = db
+    def __init__(self, units: Units[OrderUnit], catalog: Catalog, placement: Placement) -> None:
+        self.units = units
         self.catalog = catalog
         self.placement = placement
-        self.now = clock
+        self.now = units.now
 
     async def import_sales(
         self, who: Principal, request_id: str, cmd: commands.ImportSales
     ) -> list[SaleResult]:
-        idempotency.validate_request_id(request_id)
-        violations = Violations()
-        if cmd.channel is None:
-            violations.add("channel", "required")
+        once = self.units.once(Key(who.tenant_id, request_id, "ImportSales"), cmd, list[SaleResult])
+        violations = Violations(list(cmd.unreadable))
+        domain.require(cmd.channel is not None, "channel", violations)
         if not cmd.sales or len(cmd.sales) > domain.MAX_SALES:
             violations.add("sales", f"1 to {domain.MAX_SALES} sales")
         seen: set[str] = set()
@@ -60,8 +64,7 @@ class Sales:
             seen.add(sale.external_id)
         violations.raise_if_any()
         assert cmd.channel is not None
-        key = idempotency.Key(who.tenant_id, request_id, "ImportSales")
-        previous = await replayed(self.db, key, cmd, list[SaleResult])
+        previous = await first_result(self.units, once)
         if previous is not None:
             return previous
         lookup = await self._variants(cmd.sales)
@@ -70,11 +73,11 @@ class Sales:
         # a retry reports what this attempt booked as DUPLICATE.
         results = [await self._one(who, cmd.channel, sale, lookup) for sale in cmd.sales]
 
-        async def keep(conn: AsyncConnection) -> list[SaleResult]:
+        async def keep(uow: OrderUnit) -> list[SaleResult]:
             return results
 
         # A complete batch is remembered, so a repeat returns this answer.
-        return await idempotency.once(self.db, store.idempotency_records, key, cmd, list[SaleResult], keep)
+        return await once(keep)
 
     async def _variants(self, sales: Sequence[commands.Sale]) -> Lookup:
         skus = list(dict.fromkeys(line.sku for sale in sales for line in sale.lines if line.sku))
@@ -89,8 +92,8 @@ class Sales:
     async def _one(
         self, who: Principal, channel: domain.SalesChannel, sale: commands.Sale, lookup: Lookup
     ) -> SaleResult:
-        async with self.db.snapshot() as conn:
-            existing = await store.order_by_external_id(conn, who.tenant_id, channel, sale.external_id)
+        async with self.units.read() as uow:
+            existing = await uow.orders.by_external_id(who.tenant_id, channel, sale.external_id)
         if existing is not None:
             if not (existing.imported and existing.status in _UNFINISHED):
                 return SaleResult(sale.external_id, SaleOutcome.DUPLICATE, existing.id)
@@ -121,16 +124,15 @@ class Sales:
         domain.check_length(sale.customer, domain.MAX_REFERENCE, "customer", violations)
         if sale.sold_at is None or sale.sold_at > now:
             violations.add("sold_time", "required, and not in the future")
-        if violations.items:
-            raise SaleRejected(
-                Rejection.INVALID_SALE, "; ".join(f"{v.field}: {v.description}" for v in violations.items)
-            )
-        assert sale.sold_at is not None
         unknown = [
             LineProblem(i, x.sku, Rejection.UNKNOWN_SKU, not_in_catalog(x.sku))
             for i, x in enumerate(sale.lines)
-            if x.sku not in lookup.variants
+            if x.sku.strip() and x.sku not in lookup.variants
         ]
+        if violations.items:  # the unknown SKUs named too, so one answer tells all
+            message = "; ".join(f"{v.field}: {v.description}" for v in violations.items)
+            raise SaleRejected(Rejection.INVALID_SALE, message, unknown)
+        assert sale.sold_at is not None
         if unknown:
             raise SaleRejected(Rejection.UNKNOWN_SKU, "unknown SKUs", unknown)
         try:
@@ -179,32 +181,37 @@ class Sales:
         except errors.FailedPrecondition as refused:
             if refused.reason != "RESERVATION_NOT_ACTIVE":
                 raise
-            async with self.db.transaction() as conn:
-                await store.forget_order(conn, stored.tenant_id, stored.id, None)
+            await self.placement.forget(stored, None)
             return False
         await self._mark_shipped(stored)
         return True
 
     async def _mark_shipped(self, draft: Order) -> None:
-        async with self.db.transaction() as conn:
-            stored = await store.order(conn, draft.tenant_id, draft.id, lock=True)
-            assert stored is not None
-            shipment = Shipment("", "", draft.order_time)
-            await store.update_order(conn, domain.shipped(stored, shipment, self.now()), lines_changed=True)
+        shipment = Shipment("", "", draft.order_time)
+
+        async def work(uow: OrderUnit) -> None:
+            await revise(
+                await uow.orders.get(draft.tenant_id, draft.id, lock=True),
+                lambda stored: domain.shipped(stored, shipment, self.now()),
+                uow.orders.save,
+                kind="order",
+                name=order_name(draft.id),
+                given_etag="",
+            )
+
+        await self.units.run(work)
 
     async def _book(self, draft: Order, sale: commands.Sale) -> str:
         async def save(order: Order) -> str:
-            async def work(conn: AsyncConnection) -> str:
-                existing = await store.order_by_external_id(
-                    conn, order.tenant_id, order.channel, order.external_id
-                )
+            async def work(uow: OrderUnit) -> str:
+                existing = await uow.orders.by_external_id(order.tenant_id, order.channel, order.external_id)
                 if existing is not None:
                     return existing.id
-                number = await store.next_number(conn, order.tenant_id)
-                await store.insert_order(conn, dataclasses.replace(order, number=number))
+                number = await uow.orders.next_number(order.tenant_id)
+                await uow.orders.add(dataclasses.replace(order, number=number))
                 return order.id
 
-            return await self.db.run(work)
+            return await self.units.run(work)
 
         try:
             order_id = await self.placement.place(draft, save, key=None, ship_at=draft.order_time)
