@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from kit.idempotency import Key
+from kit.request_keys import Key
 from kit.uow import UnitOfWork
 from svc_order.domain import Order, OrderReturn, OrderStatus, PendingReturn, SalesChannel
 
