@@ -132,7 +132,10 @@ class Database:
     async def begin(self, *, read_only: bool = False, repeatable: bool = False) -> AsyncConnection:
         """A connection with its transaction begun, for a unit of work that
         commits or rolls back itself (`kit.sql.SqlUnitOfWork`) and closes it."""
-        conn = await self.engine.connect()
+        try:
+            conn = await self.engine.connect()
+        except DBAPIError as exc:
+            raise_translated(exc)
         try:
             if read_only:
                 options: dict[str, Any] = {_READONLY: True}

@@ -52,6 +52,9 @@ class MemoryClaims(Claims):
     async def record(self, key: Key, result: bytes) -> None:
         self.claims[key.scope, key.request_id].result = result
 
+    async def forget(self, key: Key) -> None:
+        self.claims.pop((key.scope, key.request_id), None)
+
 
 class Memory(Generic[S]):
     """The committed state every unit of one fake service starts from."""

@@ -56,6 +56,12 @@ class SqlClaims(Claims):
     async def record(self, key: Key, result: bytes) -> None:
         await idempotency.record(self.conn, self.records, key, result)
 
+    async def forget(self, key: Key) -> None:
+        records = self.records
+        await self.conn.execute(
+            records.delete().where(records.c.scope == key.scope, records.c.request_id == key.request_id)
+        )
+
 
 class SqlUnitOfWork(UnitOfWork):
     """A transaction on one pooled connection. Subclasses add repositories

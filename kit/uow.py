@@ -53,6 +53,11 @@ class Claims(abc.ABC):
     async def record(self, key: Key, result: bytes) -> None:
         """Store the result of a key claimed in this unit of work."""
 
+    @abc.abstractmethod
+    async def forget(self, key: Key) -> None:
+        """Free a key whose recorded effect was undone since (a compensation),
+        so a retry with it takes effect afresh instead of replaying."""
+
 
 def reused(operation: str) -> errors.InvalidArgument:
     """The refusal of a request_id sent again with a different command."""
@@ -159,6 +164,15 @@ class Once(Generic[U, T]):
             return outcome
 
         return await self.units.run(attempt)
+
+    async def earlier(self) -> T | None:
+        """The first result if this request already took effect, else None,
+        taking no effect: for a use case that must call a neighbour before its
+        own unit of work runs, so a replay is known before the call. The
+        probing claim is rolled back; a reused id is refused here too."""
+        async with self.units.write() as uow:
+            previous = await uow.claims.claim(self.key, self.digest, self.units.now(), self.retention)
+        return None if previous is None else msgspec.json.decode(previous, type=self.result)
 
     def row(self, result: object, now: datetime) -> dict[str, Any]:
         """The record this claim writes, for a store that claims inside a

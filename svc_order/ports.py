@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from kit.request_keys import Key
 from kit.uow import UnitOfWork
 from svc_order.domain import Order, OrderReturn, OrderStatus, PendingReturn, SalesChannel
 
@@ -95,14 +94,6 @@ class Returns(abc.ABC):
 class OrderUnit(UnitOfWork):
     orders: Orders
     returns: Returns
-
-    @abc.abstractmethod
-    async def forget_claim(self, key: Key) -> None:
-        """Free a request id whose recorded result was undone: placing an order
-        stores it (and its request's result) before svc_stock confirms the
-        hold; when the confirmation fails the order is removed, and a retry
-        with the same id must place it afresh instead of replaying an order
-        that no longer exists."""
 
 
 class Warehouses(Protocol):

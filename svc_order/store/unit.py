@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kit.db import Database
-from kit.idempotency import Key
 from kit.sql import SqlUnitOfWork
 from kit.uow import Units
 from svc_order.ports import OrderUnit
@@ -21,12 +20,6 @@ class SqlOrderUnit(SqlUnitOfWork, OrderUnit):
     def bind(self, conn: AsyncConnection) -> None:
         self.orders = SqlOrders(conn)
         self.returns = SqlReturns(conn)
-
-    async def forget_claim(self, key: Key) -> None:
-        records = idempotency_records
-        await self.conn.execute(
-            records.delete().where(records.c.scope == key.scope, records.c.request_id == key.request_id)
-        )
 
 
 def units(db: Database, clock: Callable[[], datetime]) -> Units[OrderUnit]:

@@ -19,7 +19,7 @@ from svc_order.catalog import Catalog
 from svc_order.domain import Line, Order, Shipment, order_name
 from svc_order.ports import OrderFilter, OrderUnit, Warehouses
 from svc_order.stock import Stock
-from svc_order.usecases.placing import Placement, first_result, step_id
+from svc_order.usecases.placing import Placement, step_id
 
 
 def order_etag(order: Order) -> str:
@@ -53,7 +53,7 @@ class Orders:
 
     async def create(self, who: Principal, request_id: str, cmd: commands.CreateOrder) -> Order:
         once = self.units.once(Key(who.tenant_id, request_id, "CreateOrder"), cmd, str)
-        previous = await first_result(self.units, once)
+        previous = await once.earlier()
         if previous is not None:
             return await self.get(who, previous)
         violations = Violations(list(cmd.unreadable))

@@ -17,11 +17,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-import msgspec
-
 from kit import errors
 from kit.idempotency import Key
-from kit.uow import Once, Units
+from kit.uow import Units
 from svc_order.domain import Order, order_name
 from svc_order.ports import OrderUnit
 from svc_order.stock import Stock
@@ -34,16 +32,6 @@ T = TypeVar("T")
 def step_id(order_id: str, step: str) -> str:
     """The request_id of one step of an order at svc_stock."""
     return f"order:{order_id}:{step}"
-
-
-async def first_result(units: Units[OrderUnit], once: Once[OrderUnit, T]) -> T | None:
-    """The first result of a request that already took effect, else None.
-    A request that places orders calls svc_stock before its own unit of work
-    runs, so a replay must be known before anything is reserved; the probing
-    claim is rolled back (a reused id with another command is refused)."""
-    async with units.write() as uow:
-        previous = await uow.claims.claim(once.key, once.digest, units.now(), once.retention)
-    return None if previous is None else msgspec.json.decode(previous, type=once.result)
 
 
 class Placement:
@@ -111,7 +99,7 @@ class Placement:
         async def work(uow: OrderUnit) -> None:
             await uow.orders.remove(order.tenant_id, order.id)
             if key is not None:
-                await uow.forget_claim(key)
+                await uow.claims.forget(key)
 
         await self.units.run(work)
 

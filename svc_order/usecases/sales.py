@@ -26,7 +26,7 @@ from svc_order.domain import (
     order_name,
 )
 from svc_order.ports import OrderUnit
-from svc_order.usecases.placing import Placement, first_result, step_id
+from svc_order.usecases.placing import Placement, step_id
 
 _STOCK_REASONS = {
     "INSUFFICIENT_STOCK": Rejection.INSUFFICIENT_STOCK,
@@ -64,7 +64,7 @@ class Sales:
             seen.add(sale.external_id)
         violations.raise_if_any()
         assert cmd.channel is not None
-        previous = await first_result(self.units, once)
+        previous = await once.earlier()
         if previous is not None:
             return previous
         lookup = await self._variants(cmd.sales)

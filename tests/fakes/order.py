@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 
 from kit import errors
 from kit.errors import FieldViolation, PreconditionViolation
-from kit.idempotency import Key
 from kit.memory import Memory, MemoryUnitOfWork, State
 from kit.uow import Units
 from svc_order.catalog import Lookup
@@ -175,9 +174,6 @@ class MemoryOrderUnit(MemoryUnitOfWork[OrderState], OrderUnit):
     def bind(self, state: OrderState) -> None:
         self.orders = MemoryOrders(state)
         self.returns = MemoryReturns(state)
-
-    async def forget_claim(self, key: Key) -> None:
-        self.state.claims.pop((key.scope, key.request_id), None)
 
 
 def units(clock: Clock, memory: Memory[OrderState] | None = None) -> Units[OrderUnit]:

@@ -173,3 +173,32 @@ async def test_a_deadlock_victim_is_run_again_and_both_sides_take_effect(pg_data
     assert await value(units, "a") == 2
     assert await value(units, "b") == 2
     assert sum(attempts.values()) == 3, "exactly one side was aborted and run again"
+
+
+async def test_a_forgotten_claim_lets_the_request_take_effect_again(database: Database) -> None:
+    units = units_of(database)
+    key = Key("t", "req-1", "Add")
+
+    async def add(uow: CounterUnit) -> int:
+        return await uow.counters.add("a")
+
+    await units.once(key, {}, int)(add)
+
+    async def undo(uow: CounterUnit) -> None:
+        await uow.counters.add("a", -1)
+        await uow.claims.forget(key)
+
+    await units.run(undo)
+    assert await units.once(key, {}, int).earlier() is None
+    assert await units.once(key, {}, int)(add) == 1
+
+
+async def test_a_unit_on_an_unreachable_database_is_unavailable() -> None:
+    database = Database(f"postgresql://root@127.0.0.1:{harness.free_port()}/nowhere")
+    try:
+        with pytest.raises(errors.Unavailable) as refused:
+            async with units_of(database).read():
+                pass
+        assert refused.value.reason == "DATABASE_UNAVAILABLE"
+    finally:
+        await database.dispose()

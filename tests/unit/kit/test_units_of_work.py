@@ -257,3 +257,27 @@ def test_a_page_cut_from_one_row_too_many_carries_the_cursor_of_its_last_row() -
 def test_the_last_page_has_no_token() -> None:
     assert paging.page_of([1, 2], 2, lambda n: {"after": n}) == paging.Page([1, 2], "")
     assert paging.page_of([], 2, lambda n: {"after": n}) == paging.Page([], "")
+
+
+async def test_earlier_tells_a_replay_before_any_work_and_takes_no_effect(
+    units: Units[NoteUnit], memory: Memory[Notes]
+) -> None:
+    once = units.once(Key("t", "req-1", "AddNote"), {}, str)
+    assert await once.earlier() is None
+    assert memory.state.claims == {}, "the probing claim was rolled back"
+    await once(add)
+    assert await units.once(Key("t", "req-1", "AddNote"), {}, str).earlier() == "run 1"
+
+
+async def test_a_forgotten_claim_lets_the_same_request_take_effect_afresh(
+    units: Units[NoteUnit], memory: Memory[Notes]
+) -> None:
+    key = Key("t", "req-1", "AddNote")
+    await units.once(key, {}, str)(add)
+
+    async def undo(uow: NoteUnit) -> None:
+        del uow.state.rows["n1"]
+        await uow.claims.forget(key)
+
+    await units.run(undo)
+    assert await units.once(key, {}, str)(add) == "run 2"
