@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from grpc import aio
@@ -14,8 +15,16 @@ from kit.db import Database
 from kit.server import Service
 from kit.settings import Settings, count, seconds
 from stockmesh.stock.v1 import stock_pb2_grpc
-from svc_stock import service, store
 from svc_stock.domain import Provenance
+from svc_stock.service import common
+from svc_stock.service.reservations import ReservationServicer
+from svc_stock.service.stock import StockServicer
+from svc_stock.service.warehouses import WarehouseServicer
+from svc_stock.store import tables
+from svc_stock.store.unit import reservation_batches, units
+from svc_stock.usecases.granting import Granting
+from svc_stock.usecases.levels import Levels
+from svc_stock.usecases.movements import Movements
 from svc_stock.usecases.reservations import Reservations
 from svc_stock.usecases.stock import Stock
 from svc_stock.usecases.warehouses import Warehouses
@@ -28,48 +37,66 @@ def clock() -> datetime:
     return datetime.now(UTC)
 
 
-def use_cases(
-    settings: Settings, db: Database, catalog: Catalog
-) -> tuple[Warehouses, Stock, Reservations, Watcher]:
+@dataclass(frozen=True)
+class UseCases:
+    warehouses: Warehouses
+    levels: Levels
+    stock: Stock
+    movements: Movements
+    granting: Granting
+    reservations: Reservations
+    watcher: Watcher
+
+
+def use_cases(settings: Settings, db: Database, catalog: Catalog) -> UseCases:
     system = Provenance(user_id="", caller=settings.spiffe_id, request_id="", trace_id="")
-    watcher = Watcher(
-        db,
-        clock,
-        poll_seconds=seconds(settings, "WATCH_POLL_SECONDS", 0.2),
-        heartbeat_seconds=seconds(settings, "WATCH_HEARTBEAT_SECONDS", 15.0),
-        max_seconds=seconds(settings, "WATCH_MAX_SECONDS", 1800.0),
-        queue_size=count(settings, "WATCH_QUEUE_SIZE", 1000),
+    stock_units = units(db, clock)
+    reservations = Reservations(stock_units, system=system)
+    return UseCases(
+        warehouses=Warehouses(stock_units),
+        levels=Levels(stock_units, catalog),
+        stock=Stock(stock_units, catalog, free_lapsed=reservations.expire_lapsed_on),
+        movements=Movements(stock_units),
+        granting=Granting(stock_units, reservation_batches(db), system=system),
+        reservations=reservations,
+        watcher=Watcher(
+            db,
+            stock_units,
+            poll_seconds=seconds(settings, "WATCH_POLL_SECONDS", 0.2),
+            heartbeat_seconds=seconds(settings, "WATCH_HEARTBEAT_SECONDS", 15.0),
+            max_seconds=seconds(settings, "WATCH_MAX_SECONDS", 1800.0),
+            queue_size=count(settings, "WATCH_QUEUE_SIZE", 1000),
+        ),
     )
-    reservations = Reservations(db, clock, system=system)
-    stock = Stock(db, catalog, clock, free_lapsed=reservations.expire_lapsed_on)
-    return Warehouses(db, clock), stock, reservations, watcher
 
 
 async def build(settings: Settings) -> Service:
     db = Database(settings.database_url, pool_size=20)
     channels = Channels(settings)
-    warehouses, stock, reservations, watcher = use_cases(settings, db, CatalogClient(channels.get("catalog")))
+    cases = use_cases(settings, db, CatalogClient(channels.get("catalog")))
 
     def register(server: aio.Server) -> None:
-        stock_pb2_grpc.add_WarehouseServiceServicer_to_server(service.WarehouseServicer(warehouses), server)
-        stock_pb2_grpc.add_StockServiceServicer_to_server(service.StockServicer(stock, watcher), server)
+        stock_pb2_grpc.add_WarehouseServiceServicer_to_server(WarehouseServicer(cases.warehouses), server)
+        stock_pb2_grpc.add_StockServiceServicer_to_server(
+            StockServicer(cases.levels, cases.stock, cases.movements, cases.watcher), server
+        )
         stock_pb2_grpc.add_ReservationServiceServicer_to_server(
-            service.ReservationServicer(reservations), server
+            ReservationServicer(cases.granting, cases.reservations), server
         )
 
     async def sweep() -> None:
-        await reservations.sweep()
+        await cases.reservations.sweep()
 
     return Service(
         name=NAME,
         register=register,
-        service_names=(service.WAREHOUSE, service.STOCK, service.RESERVATION),
-        rules=service.RULES,
+        service_names=(common.WAREHOUSE, common.STOCK, common.RESERVATION),
+        rules=common.RULES,
         db=db,
-        idempotency_records=store.idempotency_records,
+        idempotency_records=tables.idempotency_records,
         verifier=remote_verifier(channels, leeway_seconds=settings.token_leeway_seconds),
         loops=[
             ("expire-reservations", seconds(settings, "SWEEP_SECONDS", 1.0), sweep),
         ],
-        on_stop=[channels.close, watcher.close],
+        on_stop=[channels.close, cases.watcher.close],
     )

@@ -16,7 +16,7 @@ from svc_stock.domain import (
     ReservationState,
     Warehouse,
 )
-from svc_stock.usecases import stock
+from svc_stock.usecases.levels import level_etag
 from svc_stock.usecases.reservations import reservation_etag, reservation_name
 from svc_stock.usecases.warehouses import warehouse_etag, warehouse_name
 
@@ -87,7 +87,7 @@ def level(value: Level) -> pb.StockLevel:
         last_movement_sequence=value.last_movement_sequence,
         last_count_time=timestamp(value.last_count_at),
         update_time=timestamp(value.updated_at),
-        etag=stock.level_etag(value) if value.version else "",
+        etag=level_etag(value) if value.version else "",
     )
 
 

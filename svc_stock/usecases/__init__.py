@@ -1,1 +1,2 @@
-"""svc_stock's use cases, one module per area; each method owns its transaction."""
+"""svc_stock's use cases, one module per aggregate; each works through a unit
+of work (`ports.StockUnit`), or a reservation batch for granting."""

@@ -44,8 +44,10 @@ from typing import Any
 from prometheus_client import Counter
 
 from kit.db import Database
-from svc_stock import feed_store, store
-from svc_stock.feed_store import Listener, ListenerLost
+from kit.uow import Units
+from svc_stock.ports import StockUnit
+from svc_stock.store import feed as feed_store
+from svc_stock.store.feed import Listener, ListenerLost
 from svc_stock.usecases.tail import BATCH, LevelChange, matches, read_tail
 
 log = logging.getLogger(__name__)
@@ -143,7 +145,7 @@ class Subscription:
     async def _catch_up(self) -> list[LevelChange]:
         base = self._base
         tail = await read_tail(
-            self._feed.db,
+            self._feed.units,
             self._tenant.id,
             self.after,
             warehouse_id=self.warehouse_id,
@@ -162,8 +164,17 @@ class Subscription:
 class Feed:
     """The hub: started by the first subscription, stopped with the service."""
 
-    def __init__(self, db: Database, *, queue_size: int, recheck_seconds: float, poll_seconds: float) -> None:
-        self.db = db
+    def __init__(
+        self,
+        db: Database,
+        units: Units[StockUnit],
+        *,
+        queue_size: int,
+        recheck_seconds: float,
+        poll_seconds: float,
+    ) -> None:
+        self.db = db  # the listening connection and the watcher registry's
+        self.units = units
         self.queue_size = queue_size
         self.recheck = recheck_seconds
         self.poll = poll_seconds
@@ -187,8 +198,8 @@ class Feed:
             # Registered first: every append committed after the position is
             # read either announces itself or is caught by the settling read.
             await feed_store.watch(self.db, self.watcher, [tenant_id], self._watch_seconds)
-            async with self.db.snapshot() as conn:
-                position = await store.last_sequence(conn, tenant_id)
+            async with self.units.read() as uow:
+                position = await uow.ledger.last_sequence(tenant_id)
             if tenant_id not in self._tenants:  # unless another stream of the tenant came first
                 tenant = self._tenants[tenant_id] = _Tenant(tenant_id, position)
                 self._spawn(self._follow(tenant), f"ledger-reader-{tenant_id}")
@@ -277,7 +288,7 @@ class Feed:
 
     async def _read(self, tenant: _Tenant) -> None:
         while not tenant.closed:
-            tail = await read_tail(self.db, tenant.id, tenant.position, reader="hub")
+            tail = await read_tail(self.units, tenant.id, tenant.position, reader="hub")
             # Handed out and the position moved in one step, with no await in
             # between: a subscription registered now starts at the new position.
             for subscription in list(tenant.subscriptions):

@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 
 from prometheus_client import Counter
 
-from kit.db import Database
-from svc_stock import store
+from kit.uow import Units
 from svc_stock.domain import Level, Movement
+from svc_stock.ports import MovementQuery, StockUnit
 
 BATCH = 500
 
@@ -54,7 +54,7 @@ def matches(movement: Movement, warehouse_id: str | None, skus: Collection[str])
 
 
 async def read_tail(
-    db: Database,
+    units: Units[StockUnit],
     tenant_id: str,
     after: int,
     *,
@@ -65,12 +65,12 @@ async def read_tail(
     """Up to BATCH movements after `after` (of one warehouse, if given),
     those of `skus` (all if empty) with their levels."""
     ledger_reads.labels(reader).inc()
-    async with db.snapshot() as conn:
-        found = await store.list_movements(
-            conn, tenant_id, warehouse_id=warehouse_id, after_sequence=after, limit=BATCH
+    async with units.read() as uow:
+        found = await uow.ledger.find(
+            tenant_id, MovementQuery(warehouse_id=warehouse_id, after_sequence=after, limit=BATCH)
         )
         wanted = [m for m in found if matches(m, warehouse_id, skus)]
-        current = await store.levels_by_key(conn, tenant_id, [(m.warehouse_id, m.sku) for m in wanted])
+        current = await uow.levels.by_key(tenant_id, [(m.warehouse_id, m.sku) for m in wanted])
     changes = [LevelChange(m, level_after(current[(m.warehouse_id, m.sku)], m)) for m in wanted]
     return Tail(changes, found[-1].sequence if found else after, len(found) == BATCH)
 

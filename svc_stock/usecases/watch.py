@@ -26,9 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -36,11 +35,13 @@ from kit import paging
 from kit.db import Database
 from kit.errors import FieldViolation, InvalidArgument
 from kit.identity import Principal
-from svc_stock import domain, store
+from kit.uow import Units
+from svc_stock import domain
 from svc_stock.domain import Level, Movement
+from svc_stock.ports import StockUnit
 from svc_stock.usecases.feed import Feed
-from svc_stock.usecases.stock import existing_warehouses
 from svc_stock.usecases.tail import LevelChange, read_tail
+from svc_stock.usecases.warehouses import existing_warehouses
 
 
 class EventType(StrEnum):
@@ -92,9 +93,9 @@ class Polling:
     while a read comes back full."""
 
     def __init__(
-        self, db: Database, tenant_id: str, query: WatchQuery, after: int, poll_seconds: float
+        self, units: Units[StockUnit], tenant_id: str, query: WatchQuery, after: int, poll_seconds: float
     ) -> None:
-        self.db = db
+        self.units = units
         self.tenant_id = tenant_id
         self.warehouse_id = query.warehouse_id
         self.skus = frozenset(query.skus)
@@ -112,7 +113,7 @@ class Polling:
                     return []
                 await asyncio.sleep(wait)
             tail = await read_tail(
-                self.db,
+                self.units,
                 self.tenant_id,
                 self.after,
                 warehouse_id=self.warehouse_id,
@@ -132,20 +133,22 @@ class Watcher:
     def __init__(
         self,
         db: Database,
-        clock: Callable[[], datetime],
+        units: Units[StockUnit],
         *,
         poll_seconds: float = 0.2,
         heartbeat_seconds: float = 15.0,
         max_seconds: float = 1800.0,
         queue_size: int = 1000,
     ) -> None:
-        self.db = db
-        self.now = clock
+        self.units = units
+        self.now = units.now
         self.poll = poll_seconds
         self.heartbeat = heartbeat_seconds
         self.max_seconds = max_seconds
         self.feed = (
-            Feed(db, queue_size=queue_size, recheck_seconds=heartbeat_seconds, poll_seconds=poll_seconds)
+            Feed(
+                db, units, queue_size=queue_size, recheck_seconds=heartbeat_seconds, poll_seconds=poll_seconds
+            )
             if db.dialect == "postgresql"
             else None
         )
@@ -158,14 +161,13 @@ class Watcher:
         if len(query.skus) > domain.MAX_LINES:
             raise InvalidArgument([FieldViolation("skus", "at most 500")])
         after = sequence_of(query.cursor)
-        async with self.db.snapshot(repeatable=True) as conn:
+        async with self.units.read() as uow:
             if query.warehouse_id is not None:
-                await existing_warehouses(conn, who.tenant_id, [query.warehouse_id])
+                await existing_warehouses(uow, who.tenant_id, [query.warehouse_id])
             if not query.cursor:
-                after = await store.last_sequence(conn, who.tenant_id)
+                after = await uow.ledger.last_sequence(who.tenant_id)
             snapshot = (
-                await store.list_levels(
-                    conn,
+                await uow.levels.find(
                     who.tenant_id,
                     warehouse_id=query.warehouse_id,
                     skus=query.skus,
@@ -193,7 +195,7 @@ class Watcher:
         if self.feed is not None:
             source = await self.feed.subscribe(tenant_id, query.warehouse_id, frozenset(query.skus), after)
         else:
-            source = Polling(self.db, tenant_id, query, after, self.poll)
+            source = Polling(self.units, tenant_id, query, after, self.poll)
         try:
             started = last_sent = time.monotonic()
             while (left := self.max_seconds - (time.monotonic() - started)) > 0:

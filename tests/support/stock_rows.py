@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from kit.db import Database
-from svc_stock import store
+from svc_stock.store import tables
 
 
 async def warehouse_with_level(db: Database, tenant: str, warehouse: str, sku: str, on_hand: int) -> None:
     now = datetime.now(UTC)
     async with db.transaction() as conn:
         await conn.execute(
-            store.warehouses.insert().values(
+            tables.warehouses.insert().values(
                 tenant_id=tenant,
                 id=warehouse,
                 code="W1",
@@ -27,7 +27,7 @@ async def warehouse_with_level(db: Database, tenant: str, warehouse: str, sku: s
             )
         )
         await conn.execute(
-            store.levels.insert().values(
+            tables.levels.insert().values(
                 tenant_id=tenant,
                 warehouse_id=warehouse,
                 sku=sku,

@@ -14,9 +14,10 @@ import pytest
 from kit import migrations
 from kit.db import Database
 from kit.identity import Principal, Role
-from svc_stock import commands, store
+from svc_stock import commands
 from svc_stock.domain import InsufficientStock, Line, Provenance, ReservationOutcome
-from svc_stock.usecases.reservations import Reservations
+from svc_stock.store.unit import reservation_batches, units
+from svc_stock.usecases.granting import Granting
 from tests import harness
 from tests.support.stock_rows import warehouse_with_level
 
@@ -24,7 +25,7 @@ SKU = "BATCH-1"
 
 
 @pytest.fixture
-async def setup() -> AsyncIterator[tuple[Reservations, Principal, str, Database]]:
+async def setup() -> AsyncIterator[tuple[Granting, Principal, str, Database]]:
     with harness.postgres_database() as url:
         migrations.upgrade("stock", url)
         db = Database(url)
@@ -33,7 +34,8 @@ async def setup() -> AsyncIterator[tuple[Reservations, Principal, str, Database]
         system = Provenance("", "spiffe://stockmesh.test/ns/stockmesh/sa/svc-stock", "", "")
         who = Principal("user-1", tenant, frozenset({Role.CLERK}), "token-1")
         try:
-            yield Reservations(db, lambda: datetime.now(UTC), system=system), who, warehouse, db
+            granting = Granting(units(db, lambda: datetime.now(UTC)), reservation_batches(db), system=system)
+            yield granting, who, warehouse, db
         finally:
             await db.dispose()
 
@@ -43,7 +45,7 @@ def one(warehouse: str, quantity: int) -> commands.Reserve:
 
 
 async def test_concurrent_reservations_beyond_the_stock_are_granted_exactly_what_fits(
-    setup: tuple[Reservations, Principal, str, Database],
+    setup: tuple[Granting, Principal, str, Database],
 ) -> None:
     reservations, who, warehouse, _ = setup
     requests = [str(uuid.uuid4()) for _ in range(14)]
@@ -69,7 +71,7 @@ async def test_concurrent_reservations_beyond_the_stock_are_granted_exactly_what
 
 
 async def test_a_replay_of_a_reservation_granted_in_a_batch_returns_what_it_returned(
-    setup: tuple[Reservations, Principal, str, Database],
+    setup: tuple[Granting, Principal, str, Database],
 ) -> None:
     reservations, who, warehouse, _ = setup
     origins = [Provenance(who.user_id, "caller", str(uuid.uuid4()), "") for _ in range(6)]
@@ -84,9 +86,9 @@ async def test_a_replay_of_a_reservation_granted_in_a_batch_returns_what_it_retu
 
 
 async def test_a_batch_that_cannot_be_granted_whole_writes_only_what_it_grants(
-    setup: tuple[Reservations, Principal, str, Database],
+    setup: tuple[Granting, Principal, str, Database],
 ) -> None:
-    reservations, who, warehouse, db = setup
+    reservations, who, warehouse, _ = setup
     commands_ = [one(warehouse, q) for q in (4, 7, 3, 3, 1)]  # 10 on hand: 4, 3, 3 fit in turn
 
     async def attempt(cmd: commands.Reserve) -> int:
@@ -101,8 +103,8 @@ async def test_a_batch_that_cannot_be_granted_whole_writes_only_what_it_grants(
     granted = await asyncio.gather(*(attempt(c) for c in commands_))
 
     assert sum(granted) == 10
-    async with db.snapshot() as conn:
-        level = (await store.levels_by_key(conn, who.tenant_id, [(warehouse, SKU)]))[(warehouse, SKU)]
-        sums = await store.ledger_sums(conn, who.tenant_id, None)
+    async with reservations.units.read() as uow:
+        level = (await uow.levels.by_key(who.tenant_id, [(warehouse, SKU)]))[(warehouse, SKU)]
+        sums = await uow.ledger.sums(who.tenant_id, None)
     assert level.reserved == 10
     assert sums[(warehouse, SKU)][1] == 10

@@ -1,7 +1,7 @@
 """On PostgreSQL every transaction that appends to the ledger of a watched
-tenant announces it on commit, whichever way it writes (the general path, a
-batch granted whole in one statement, a batch decided one by one); a write
-that is refused, or to a tenant nobody watches, announces nothing. Driven
+tenant announces it on commit, whichever way it writes (a reservation batch,
+or a booking such as a release); a write that is refused, or to a tenant
+nobody watches, announces nothing. Driven
 through the use case, listening on a connection of the test's own."""
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ import pytest
 from kit import migrations
 from kit.db import Database
 from kit.identity import Principal, Role
-from svc_stock import commands, feed_store
+from svc_stock import commands
 from svc_stock.domain import InsufficientStock, Line, Provenance
-from svc_stock.feed_store import CHANNEL
+from svc_stock.store import feed as feed_store
+from svc_stock.store.feed import CHANNEL
+from svc_stock.store.unit import reservation_batches, units
+from svc_stock.usecases.granting import Granting
 from svc_stock.usecases.reservations import Reservations, reservation_etag
 from tests import harness
 from tests.support.stock_rows import warehouse_with_level
@@ -30,6 +33,7 @@ WATCHER = "test-hub"
 
 @dataclass
 class Setup:
+    granting: Granting
     reservations: Reservations
     who: Principal
     warehouse: str
@@ -62,8 +66,14 @@ async def setup() -> AsyncIterator[Setup]:
         system = Provenance("", "spiffe://stockmesh.test/ns/stockmesh/sa/svc-stock", "", "")
         who = Principal("user-1", tenant, frozenset({Role.CLERK}), "token-1")
         try:
+            stock_units = units(db, lambda: datetime.now(UTC))
             yield Setup(
-                Reservations(db, lambda: datetime.now(UTC), system=system), who, warehouse, listener, db
+                Granting(stock_units, reservation_batches(db), system=system),
+                Reservations(stock_units, system=system),
+                who,
+                warehouse,
+                listener,
+                db,
             )
         finally:
             await listener.close()
@@ -73,21 +83,21 @@ async def setup() -> AsyncIterator[Setup]:
 async def test_every_write_path_announces_its_tenant_on_commit_and_a_refused_write_does_not(
     setup: Setup,
 ) -> None:
-    reservations, tenant = setup.reservations, setup.who.tenant_id
+    granting, tenant = setup.granting, setup.who.tenant_id
 
-    # Plentiful stock: the batch is granted whole, in one statement.
-    whole = await reservations.reserve(setup.who, setup.origin(), setup.reserve(2))
+    # A batch that grants.
+    whole = await granting.reserve(setup.who, setup.origin(), setup.reserve(2))
     after_whole = await setup.announced()
-    # Short: the batch statement undoes itself, the general path refuses.
+    # Short: the batch grants nothing and rolls back.
     with pytest.raises(InsufficientStock):
-        await reservations.reserve(setup.who, setup.origin(), setup.reserve(50))
+        await granting.reserve(setup.who, setup.origin(), setup.reserve(50))
     after_refusal = await setup.announced()
-    # The tenant's next batch is decided one by one, under the level locks.
-    await reservations.reserve(setup.who, setup.origin(), setup.reserve(3))
+    # The tenant's next batch, after a refusal.
+    await granting.reserve(setup.who, setup.origin(), setup.reserve(3))
     after_one_by_one = await setup.announced()
-    # A release books on the general path.
+    # A release books on the ledger.
     release = commands.Release(whole.reservation.id, reservation_etag(whole.reservation))
-    await reservations.release(setup.who, setup.origin(), release)
+    await setup.reservations.release(setup.who, setup.origin(), release)
     after_release = await setup.announced()
 
     assert after_whole == [tenant]
@@ -101,10 +111,10 @@ async def test_appends_to_a_tenant_nobody_watches_announce_nothing(setup: Setup)
     # with no hub watching, the hot path must not pay for it.
     await feed_store.unwatch(setup.db, WATCHER)
 
-    await setup.reservations.reserve(setup.who, setup.origin(), setup.reserve(2))
+    await setup.granting.reserve(setup.who, setup.origin(), setup.reserve(2))
     unwatched = await setup.announced()
     await feed_store.watch(setup.db, WATCHER, [setup.who.tenant_id], 60)
-    await setup.reservations.reserve(setup.who, setup.origin(), setup.reserve(2))
+    await setup.granting.reserve(setup.who, setup.origin(), setup.reserve(2))
     watched = await setup.announced()
 
     assert unwatched == []

@@ -24,7 +24,7 @@ from grpc import aio
 from kit import status
 from stockmesh.stock.v1 import stock_pb2 as pb
 from stockmesh.stock.v1 import stock_pb2_grpc
-from svc_stock.feed_store import APPLICATION_NAME
+from svc_stock.store.feed import APPLICATION_NAME
 from tests import harness
 from tests.conftest import new_id
 from tests.integration.stock.conftest import World

@@ -1,0 +1,2 @@
+"""svc_stock's gRPC servicers: proto in, command to a use case, proto out.
+One module per service of the contract; `common` holds what they share."""
