@@ -1,9 +1,18 @@
 """SQLAlchemy 2 engines on SQLite or PostgreSQL (psycopg 3) from one DATABASE_URL.
 
-Use cases open a transaction with `Database.transaction()` (one unit of work)
-or `Database.run()` when the work may be retried: PostgreSQL aborts one side of
-a deadlock or a serialization conflict, and re-running the whole transaction is
-then safe because nothing of the failed attempt was committed.
+Four ways in, each for one kind of work:
+
+- `begin()`: a connection in a transaction that its unit of work commits or
+  rolls back (kit.sql); every use case goes this way, through kit.uow.
+- `transaction()`: a block committed when it ends, for work that is not a use
+  case (a registry the live stream keeps, migrations' helpers, test set-up).
+- `driver_transaction()`: psycopg's own connection in pipeline mode, for the
+  one hot path where SQLAlchemy's cost per statement shows (reservations).
+- `dedicated_connection()`: a session of its own outside the pool (LISTEN).
+
+Every database error leaves translated the same way (`raise_translated`):
+a conflict PostgreSQL aborted as retryable ABORTED, a lost database as
+UNAVAILABLE.
 """
 
 from __future__ import annotations
@@ -11,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,24 +120,6 @@ class Database:
         except DBAPIError as exc:
             raise_translated(exc)
 
-    @asynccontextmanager
-    async def snapshot(self, *, repeatable: bool = False) -> AsyncIterator[AsyncConnection]:
-        """A read-only transaction (on SQLite it does not take the write lock).
-        `repeatable`: every statement sees the same snapshot (PostgreSQL
-        REPEATABLE READ; a SQLite read transaction already does)."""
-        try:
-            async with self.engine.connect() as conn:
-                options: dict[str, Any] = {_READONLY: True}
-                if repeatable and self.dialect == "postgresql":
-                    options["isolation_level"] = "REPEATABLE READ"
-                await conn.execution_options(**options)
-                async with conn.begin():
-                    yield conn
-        except errors.ServiceError:
-            raise
-        except DBAPIError as exc:
-            raise_translated(exc)
-
     async def begin(self, *, read_only: bool = False, repeatable: bool = False) -> AsyncConnection:
         """A connection with its transaction begun, for a unit of work that
         commits or rolls back itself (`kit.sql.SqlUnitOfWork`) and closes it."""
@@ -158,18 +149,6 @@ class Database:
         when the block ends without error; errors translated as elsewhere."""
         async with self._driver_connection() as raw, raw.pipeline(), raw.transaction():
             yield raw
-
-    @asynccontextmanager
-    async def driver_autocommit(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """`driver_transaction` for writes done as one statement: each
-        statement commits on its own, in one round trip."""
-        async with self._driver_connection() as raw:
-            await raw.set_autocommit(True)
-            try:
-                yield raw
-            finally:
-                if not raw.closed:
-                    await raw.set_autocommit(False)
 
     async def dedicated_connection(self, application_name: str) -> psycopg.AsyncConnection[Any]:
         """PostgreSQL only: a psycopg connection of its own, outside the pool,
@@ -202,19 +181,6 @@ class Database:
                     raise_translated(exc)
         except DBAPIError as exc:
             raise_translated(exc)
-
-    async def run(self, work: Callable[[AsyncConnection], Awaitable[T]], *, attempts: int = 5) -> T:
-        """Run `work` in a transaction, again from scratch after a deadlock or
-        serialization failure (PostgreSQL picked this transaction to abort)."""
-        for attempt in range(1, attempts + 1):
-            try:
-                async with self.transaction() as conn:
-                    return await work(conn)
-            except errors.Aborted as exc:
-                if exc.reason != "TRANSACTION_CONFLICT" or attempt == attempts:
-                    raise
-                await asyncio.sleep(0.005 * attempt)
-        raise AssertionError("unreachable")
 
     async def ping(self, timeout: float = 2.0) -> bool:
         """True when a fresh query answers within `timeout` seconds."""

@@ -11,8 +11,7 @@ attempt leaves nothing behind to replay.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -39,7 +38,6 @@ __all__ = [
     "Key",
     "claim_row",
     "fingerprint",
-    "once",
     "purge_expired",
     "record",
     "table",
@@ -61,26 +59,6 @@ def table(metadata: MetaData) -> Table:
         Column("expires_at", UtcDateTime, nullable=False, index=True),
         PrimaryKeyConstraint("scope", "request_id", name="pk_idempotency_records"),
     )
-
-
-async def once(
-    db: Database,
-    records: Table,
-    key: Key,
-    payload: object,
-    result_type: type[T],
-    work: Callable[[AsyncConnection], Awaitable[T]],
-    *,
-    retention: timedelta = DEFAULT_RETENTION,
-) -> T:
-    """Deprecated: `kit.uow.Units.once`, until every use case has moved to units of work."""
-    from kit.sql import BareUnitOfWork
-    from kit.uow import Units
-
-    units = Units(
-        lambda *, read_only: BareUnitOfWork(db, records, read_only=read_only), lambda: datetime.now(UTC)
-    )
-    return await units.once(key, payload, result_type, retention=retention)(lambda uow: work(uow.conn))
 
 
 def claim_row(

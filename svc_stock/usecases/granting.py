@@ -57,10 +57,6 @@ _TAKEN = _Taken()
 _Answer = ReservationOutcome | ServiceError | _Taken
 
 
-class _NotTaken(Exception):
-    """A replay found no earlier request with the id: it was refused since."""
-
-
 class Granting:
     def __init__(
         self,
@@ -94,10 +90,10 @@ class Granting:
                 raise answer
             if isinstance(answer, ReservationOutcome):
                 return answer
-            try:
-                return await self._outcome_of(who.tenant_id, await once(_never))
-            except _NotTaken:
-                now = self.now()
+            earlier = await once.earlier()
+            if earlier is not None:
+                return await self._outcome_of(who.tenant_id, earlier)
+            now = self.now()  # taken by a request refused since, which freed its id
         raise errors.Aborted("the request id was taken and freed again meanwhile; retry")
 
     async def _grant(self, tenant_id: str, batch: list[_Pending]) -> list[_Answer]:
@@ -143,11 +139,6 @@ class Granting:
             for m in written
         )
         return ReservationOutcome(receipt.reservation, tuple(written), levels)
-
-
-async def _never(uow: StockUnit) -> ReservationReceipt:
-    """The work of a replay: reached only when there is nothing to replay."""
-    raise _NotTaken
 
 
 def _check(cmd: commands.Reserve, expire_at: datetime, now: datetime) -> None:
