@@ -227,10 +227,15 @@ class ReservationBatch(abc.ABC):
         took effect before. Nothing is locked if none was claimed."""
 
     @abc.abstractmethod
-    async def write(self, decision: Decision, dropped: Sequence[str], now: datetime) -> int:
+    async def write(self, decision: Decision, dropped: Sequence[str], now: datetime) -> None:
         """Persist `decision` and drop the claims of the `dropped` request ids
         (refused: a retry is decided afresh); committed when the block ends.
-        Returns the sequence of the decision's first movement."""
+        The write may travel with the commit: read `first_sequence` after."""
+
+    @abc.abstractmethod
+    async def first_sequence(self) -> int:
+        """Once the block has ended: the sequence of the written decision's
+        first movement."""
 
 
 class ReservationBatches(abc.ABC):

@@ -74,7 +74,7 @@ class SqlReservationBatch(ports.ReservationBatch):
         found = await lines_of(self.conn, self.tenant_id, [row.id for row in rows])
         return [reservation_of(row, found[row.id]) for row in rows]
 
-    async def write(self, decision: Decision, dropped: Sequence[str], now: datetime) -> int:
+    async def write(self, decision: Decision, dropped: Sequence[str], now: datetime) -> None:
         records = idempotency_records
         if dropped:
             await self.conn.execute(
@@ -103,10 +103,12 @@ class SqlReservationBatch(ports.ReservationBatch):
                 .values(on_hand=level.on_hand, reserved=level.reserved, version=level.version, updated_at=now)
             )
         ledger = SqlLedger(self.conn)
-        first = await ledger.next_sequences(self.tenant_id, len(decision.movements))
-        await ledger.append(self.tenant_id, decision.numbered(first))
+        self.first = await ledger.next_sequences(self.tenant_id, len(decision.movements))
+        await ledger.append(self.tenant_id, decision.numbered(self.first))
         self.written = True
-        return first
+
+    async def first_sequence(self) -> int:
+        return self.first
 
 
 class SqlReservationBatches(ports.ReservationBatches):

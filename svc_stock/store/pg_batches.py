@@ -167,7 +167,7 @@ class PgReservationBatch(ports.ReservationBatch):
             tuple(reservation_of(_parsed(r), lines_of.get(r["id"], [])) for r in lapsed),
         )
 
-    async def write(self, decision: Decision, dropped: Sequence[str], now: datetime) -> int:
+    async def write(self, decision: Decision, dropped: Sequence[str], now: datetime) -> None:
         granted = [g.reservation for g in decision.grants.values()]
         params = {
             "tenant_id": self.tenant_id,
@@ -179,13 +179,18 @@ class PgReservationBatch(ports.ReservationBatch):
             "levels": _json([level_row(self.tenant_id, v) for v in decision.levels.values()]),
             "movements": _json([movement_row(self.tenant_id, m) for m in decision.movements]),
         }
-        cursor = await self.conn.execute(WRITE_SQL, params)
-        row = await cursor.fetchone()
+        # Pipeline mode: the statement is only queued here and goes with the
+        # COMMIT, one round trip for both while the level locks are held.
+        self.cursor = await self.conn.execute(WRITE_SQL, params)
+        self.levels = len(decision.levels)
+        self.written = True
+
+    async def first_sequence(self) -> int:
+        row = await self.cursor.fetchone()
         assert row is not None
         first, changed, _announced = row
-        if changed != len(decision.levels):  # pragma: no cover - the levels were locked by claim_and_lock
-            raise RuntimeError(f"{changed} of {len(decision.levels)} levels changed")
-        self.written = True
+        if changed != self.levels:  # pragma: no cover - the levels were locked by claim_and_lock
+            raise RuntimeError(f"{changed} of {self.levels} levels changed")
         return int(first)
 
 

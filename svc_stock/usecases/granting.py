@@ -116,7 +116,9 @@ class Granting:
             decision = grant_in_order(locked, [batch[i].request for i in decided], now, sweeper=self.system)
             if not decision.writes_nothing:  # else the claims go with the rollback
                 dropped = [batch[decided[j]].request_id for j in decision.refusals]
-                first = await writing.write(decision, dropped, now)
+                await writing.write(decision, dropped, now)
+        if not decision.writes_nothing:
+            first = await writing.first_sequence()  # it went with the commit
         for j, refusal in decision.refusals.items():
             answers[decided[j]] = refusal
         for j in decision.grants:

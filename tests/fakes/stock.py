@@ -372,7 +372,7 @@ class MemoryReservationBatch(ports.ReservationBatch):
         locked = {key: dataclasses.replace(level, last_movement_sequence=0) for key, level in levels.items()}
         return claimed, Locked(found, locked, tuple(lapsed))
 
-    async def write(self, decision: Decision, dropped: Sequence[str], now: datetime) -> int:
+    async def write(self, decision: Decision, dropped: Sequence[str], now: datetime) -> None:
         for request_id in dropped:
             del self.state.claims[self.tenant_id, request_id]
         for ended in decision.expired:
@@ -384,10 +384,12 @@ class MemoryReservationBatch(ports.ReservationBatch):
                 level, last_movement_sequence=0, updated_at=now
             )
         ledger = MemoryLedger(self.state)
-        first = await ledger.next_sequences(self.tenant_id, len(decision.movements))
-        await ledger.append(self.tenant_id, decision.numbered(first))
+        self.first = await ledger.next_sequences(self.tenant_id, len(decision.movements))
+        await ledger.append(self.tenant_id, decision.numbered(self.first))
         self.written = True
-        return first
+
+    async def first_sequence(self) -> int:
+        return self.first
 
 
 class MemoryReservationBatches(ports.ReservationBatches):
