@@ -6,3 +6,7 @@ so a receipt changes the order in one conditional UPDATE (on the version),
 which is the order's lock. Receipts are their own rows: the booking loop
 reads and marks them without touching the order.
 """
+
+from svc_procure.store.tables import idempotency_records, metadata
+
+__all__ = ["idempotency_records", "metadata"]

@@ -43,7 +43,7 @@ def granted(rule: auth.Rule) -> frozenset[Role] | None:
 
 @pytest.mark.parametrize("service", services.available())
 def test_every_rpc_admits_exactly_the_roles_its_contract_names(service: str) -> None:
-    rules = importlib.import_module(f"svc_{service}.service").RULES
+    rules = importlib.import_module(f"{services.package(service)}.service").RULES
     declared = {path.rsplit("/", 1)[1]: granted(rule) for path, rule in rules.items()}
 
     assert declared == promised(service)
