@@ -50,6 +50,9 @@ gen: $(STAMP) ## Regenerate gen/ from proto/
 gen-check: $(STAMP) ## Fail if gen/ is stale
 	$(BIN)/python ci/protos.py check
 
+unit: $(STAMP) ## The fast specifications alone: every use case on in-memory fakes, no database or process
+	$(BIN)/python -m pytest -q tests/unit $(ARGS)
+
 pytest: $(STAMP) ## Only the pytest suite (ARGS=... passes options)
 	$(BIN)/python -m pytest $(ARGS)
 
