@@ -4,21 +4,17 @@ filters, version checks and refusals, on plain dicts."""
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kit.memory import Claim, Memory, MemoryUnitOfWork, State
+from kit.memory import Memory, MemoryUnitOfWork, State
 from kit.uow import Units
 from svc_stock import ports
 from svc_stock.domain import (
-    Decision,
     Level,
-    Locked,
     Movement,
     MovementType,
     Reservation,
@@ -344,65 +340,6 @@ class MemoryStockUnit(MemoryUnitOfWork[StockState], ports.StockUnit):
         self.levels = MemoryLevels(state)
         self.ledger = MemoryLedger(state)
         self.reservations = MemoryReservations(state)
-
-
-class MemoryReservationBatch(ports.ReservationBatch):
-    def __init__(self, state: StockState, tenant_id: str) -> None:
-        self.state = state
-        self.tenant_id = tenant_id
-        self.written = False
-
-    async def claim_and_lock(
-        self, claims: Sequence[Mapping[str, Any]], keys: Sequence[Key], now: datetime
-    ) -> tuple[set[str], Locked]:
-        claimed: set[str] = set()
-        for row in claims:
-            existing = self.state.claims.get((row["scope"], row["request_id"]))
-            if existing is None or existing.expires_at < now:
-                self.state.claims[row["scope"], row["request_id"]] = Claim(
-                    row["operation"], row["fingerprint"], row["expires_at"], row["result"]
-                )
-                claimed.add(row["request_id"])
-        if not claimed:
-            return claimed, Locked({}, {}, ())
-        lapsed = MemoryReservations(self.state).lapsed_on(self.tenant_id, keys, now)
-        held = [(line.warehouse_id, line.sku) for r in lapsed for line in r.lines]
-        levels = await MemoryLevels(self.state).by_key(self.tenant_id, [*keys, *held])
-        found = await MemoryWarehouses(self.state).by_id(self.tenant_id, [w for w, _ in keys])
-        locked = {key: dataclasses.replace(level, last_movement_sequence=0) for key, level in levels.items()}
-        return claimed, Locked(found, locked, tuple(lapsed))
-
-    async def write(self, decision: Decision, dropped: Sequence[str], now: datetime) -> None:
-        for request_id in dropped:
-            del self.state.claims[self.tenant_id, request_id]
-        for ended in decision.expired:
-            assert await MemoryReservations(self.state).save(ended, ended.version - 1)
-        for grant in decision.grants.values():
-            self.state.reservations[self.tenant_id, grant.reservation.id] = grant.reservation
-        for level in decision.levels.values():
-            self.state.levels[self.tenant_id, level.warehouse_id, level.sku] = dataclasses.replace(
-                level, last_movement_sequence=0, updated_at=now
-            )
-        ledger = MemoryLedger(self.state)
-        self.first = await ledger.next_sequences(self.tenant_id, len(decision.movements))
-        await ledger.append(self.tenant_id, decision.numbered(self.first))
-        self.written = True
-
-    async def first_sequence(self) -> int:
-        return self.first
-
-
-class MemoryReservationBatches(ports.ReservationBatches):
-    def __init__(self, memory: Memory[StockState]) -> None:
-        self.memory = memory
-
-    @asynccontextmanager
-    async def open(self, tenant_id: str) -> AsyncIterator[ports.ReservationBatch]:
-        batch = MemoryReservationBatch(copy.deepcopy(self.memory.state), tenant_id)
-        yield batch
-        if batch.written:
-            self.memory.state = batch.state
-            self.memory.commits += 1
 
 
 def units(clock: Callable[[], datetime], memory: Memory[StockState]) -> Units[ports.StockUnit]:

@@ -20,7 +20,8 @@ from svc_stock.usecases.movements import Movements
 from svc_stock.usecases.reservations import Reservations
 from svc_stock.usecases.stock import Stock
 from svc_stock.usecases.warehouses import Warehouses
-from tests.fakes.stock import MemoryReservationBatches, StockState, units
+from tests.fakes.stock import StockState, units
+from tests.fakes.stock_batches import MemoryReservationBatches
 
 TENANT = "tenant-1"
 MANAGER = Principal("manager-1", TENANT, frozenset({Role.MANAGER}), "token-m")
