@@ -103,11 +103,12 @@ def metric(world: World, name: str, **labels: str) -> float:
 
 
 async def settled(world: World, name: str, **labels: str) -> float:
-    """The metric once it has not moved for half a second (the hub reads once
-    more right after LISTEN succeeds)."""
+    """The metric once it has not moved for longer than the hub's settle
+    delay: the hub reads once more right after LISTEN succeeds, and once more
+    a second after a tenant registers (`feed._SETTLE_SECONDS`)."""
     value = metric(world, name, **labels)
     while True:
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(1.5)
         if (now := metric(world, name, **labels)) == value:
             return value
         value = now
