@@ -50,7 +50,13 @@ class Settings:
     grace_seconds: float
     call_timeout_seconds: float
     token_leeway_seconds: float
+    # Connections kept per process (and as many more at a peak); None: the
+    # service's own default, sized for its load.
+    database_pool_size: int | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    def pool_size(self, default: int) -> int:
+        return self.database_pool_size or default
 
     @property
     def account(self) -> str:
@@ -110,6 +116,7 @@ class Settings:
             grace_seconds=number(env, "STOCKMESH_GRACE_SECONDS", 10.0),
             call_timeout_seconds=number(env, "STOCKMESH_CALL_TIMEOUT_SECONDS", 5.0),
             token_leeway_seconds=number(env, "STOCKMESH_TOKEN_LEEWAY_SECONDS", 30.0, minimum=0.0),
+            database_pool_size=int(number(env, "STOCKMESH_DATABASE_POOL_SIZE", 0, minimum=1)) or None,
             extra={k: v for k, v in env.items() if k.startswith(f"STOCKMESH_{service.upper()}_")},
         )
 

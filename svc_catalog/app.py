@@ -29,7 +29,7 @@ def clock() -> datetime:
 
 
 async def build(settings: Settings) -> Service:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.pool_size(10))
     catalog = units(db, clock)
     ttl = seconds(settings, "CACHE_SECONDS", DEFAULT_TTL_SECONDS)
     # Without REDIS_URL the cache is a no-op and every read goes to the database.

@@ -58,7 +58,7 @@ def use_cases(
 
 
 async def build(settings: Settings) -> Service:
-    db = Database(settings.database_url, pool_size=20)
+    db = Database(settings.database_url, pool_size=settings.pool_size(20))
     channels = Channels(settings)
     stock = StockClient(channels.get("stock"))
     orders, returns, sales = use_cases(

@@ -34,7 +34,7 @@ def clock() -> datetime:
 
 
 async def build(settings: Settings) -> Service:
-    db = Database(settings.database_url, pool_size=10)
+    db = Database(settings.database_url, pool_size=settings.pool_size(10))
     channels = Channels(settings)
     stock = StockClient(channels.get("stock"))
     catalog = CatalogClient(channels.get("catalog"))

@@ -71,7 +71,7 @@ def use_cases(settings: Settings, db: Database, catalog: Catalog) -> UseCases:
 
 
 async def build(settings: Settings) -> Service:
-    db = Database(settings.database_url, pool_size=20)
+    db = Database(settings.database_url, pool_size=settings.pool_size(20))
     channels = Channels(settings)
     cases = use_cases(settings, db, CatalogClient(channels.get("catalog")))
 

@@ -29,7 +29,7 @@ def clock() -> datetime:
 
 
 async def build(settings: Settings) -> Service:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.pool_size(10))
     units = store.units(db, clock)
     keys = KeyRing(units)
     await keys.ensure_signing_key()

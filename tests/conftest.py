@@ -58,9 +58,10 @@ class Stacks:
         key = (f"{name}{variant}", backend)
         if key not in self.started:
             home = self.factory.mktemp(f"{name}{variant}-{backend}")
-            process = harness.ServiceProcess(
-                name, home, self.tls_dir, self.database(backend, name), env=env or {}
-            )
+            # Small pools: a session keeps some twenty processes on one
+            # PostgreSQL, whose connections are limited (100 by default).
+            env = {"STOCKMESH_DATABASE_POOL_SIZE": "3", **(env or {})}
+            process = harness.ServiceProcess(name, home, self.tls_dir, self.database(backend, name), env=env)
             self.cleanups.callback(process.stop)
             self.started[key] = process.start()
         return self.started[key]

@@ -160,3 +160,11 @@ def test_a_service_specific_count_is_a_whole_number_from_one(tmp_path: Path) -> 
     for bad in ("0", "-3", "2.5", "many"):
         with pytest.raises(SettingsError, match="STOCKMESH_STOCK_WATCH_QUEUE_SIZE"):
             count(settings(tmp_path, "stock", STOCKMESH_STOCK_WATCH_QUEUE_SIZE=bad), "WATCH_QUEUE_SIZE", 1)
+
+
+def test_the_database_pool_is_the_services_own_unless_set(tmp_path: Path) -> None:
+    assert settings(tmp_path, "stock").pool_size(20) == 20
+    sized = Settings.from_env("stock", {"STOCKMESH_HOME": str(tmp_path), "STOCKMESH_DATABASE_POOL_SIZE": "3"})
+    assert sized.pool_size(20) == 3
+    with pytest.raises(SettingsError):
+        Settings.from_env("stock", {"STOCKMESH_HOME": str(tmp_path), "STOCKMESH_DATABASE_POOL_SIZE": "0"})
