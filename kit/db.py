@@ -18,13 +18,12 @@ UNAVAILABLE.
 from __future__ import annotations
 
 import asyncio
-import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import psycopg
 from sqlalchemy import DateTime, MetaData, event, text
@@ -34,9 +33,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.types import TypeDecorator
 
 from kit import errors
-
-T = TypeVar("T")
-log = logging.getLogger(__name__)
 
 # SQLSTATEs after which the whole transaction may be run again.
 _RETRYABLE = {"40001", "40P01"}  # serialization_failure, deadlock_detected

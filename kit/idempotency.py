@@ -11,8 +11,8 @@ attempt leaves nothing behind to replay.
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -28,9 +28,14 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kit.db import Database, UtcDateTime
-from kit.request_keys import DEFAULT_RETENTION, MAX_REQUEST_ID, Key, fingerprint, validate_request_id
-
-T = TypeVar("T")
+from kit.request_keys import (
+    DEFAULT_RETENTION,
+    MAX_REQUEST_ID,
+    Key,
+    claim_row,
+    fingerprint,
+    validate_request_id,
+)
 
 __all__ = [
     "DEFAULT_RETENTION",
@@ -59,26 +64,6 @@ def table(metadata: MetaData) -> Table:
         Column("expires_at", UtcDateTime, nullable=False, index=True),
         PrimaryKeyConstraint("scope", "request_id", name="pk_idempotency_records"),
     )
-
-
-def claim_row(
-    key: Key,
-    digest: str,
-    now: datetime,
-    *,
-    result: bytes | None = None,
-    retention: timedelta = DEFAULT_RETENTION,
-) -> dict[str, Any]:
-    """The row a claim inserts at `now`."""
-    return {
-        "scope": key.scope,
-        "request_id": key.request_id,
-        "operation": key.operation,
-        "fingerprint": digest,
-        "result": result,
-        "created_at": now,
-        "expires_at": now + retention,
-    }
 
 
 async def record(conn: AsyncConnection, records: Table, key: Key, result: bytes) -> None:

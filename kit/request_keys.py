@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import msgspec
 
@@ -39,3 +40,23 @@ def validate_request_id(request_id: str, field: str = "request_id") -> None:
 
 def fingerprint(payload: object) -> str:
     return hashlib.sha256(msgspec.json.encode(payload, order="deterministic")).hexdigest()
+
+
+def claim_row(
+    key: Key,
+    digest: str,
+    now: datetime,
+    *,
+    result: bytes | None = None,
+    retention: timedelta = DEFAULT_RETENTION,
+) -> dict[str, Any]:
+    """The row a claim inserts at `now`."""
+    return {
+        "scope": key.scope,
+        "request_id": key.request_id,
+        "operation": key.operation,
+        "fingerprint": digest,
+        "result": result,
+        "created_at": now,
+        "expires_at": now + retention,
+    }

@@ -31,7 +31,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 import msgspec
 
 from kit import errors, etag
-from kit.request_keys import DEFAULT_RETENTION, Key, fingerprint, validate_request_id
+from kit.request_keys import DEFAULT_RETENTION, Key, claim_row, fingerprint, validate_request_id
 
 T = TypeVar("T")
 
@@ -177,15 +177,9 @@ class Once(Generic[U, T]):
     def row(self, result: object, now: datetime) -> dict[str, Any]:
         """The record this claim writes, for a store that claims inside a
         statement of its own, with the result known before it runs."""
-        return {
-            "scope": self.key.scope,
-            "request_id": self.key.request_id,
-            "operation": self.key.operation,
-            "fingerprint": self.digest,
-            "result": msgspec.json.encode(result),
-            "created_at": now,
-            "expires_at": now + self.retention,
-        }
+        return claim_row(
+            self.key, self.digest, now, result=msgspec.json.encode(result), retention=self.retention
+        )
 
 
 class Versioned(Protocol):
