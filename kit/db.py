@@ -82,6 +82,23 @@ def redacted(url: str) -> str:
     return sync_url(url).render_as_string(hide_password=True)
 
 
+# psycopg prepares a statement on the server after its fifth execution, and
+# PostgreSQL may then plan it once for any parameters (a generic plan). For
+# a statement whose best plan depends on its parameters (which SKUs, which
+# window) the generic plan can be pathological: demand for a few SKUs took
+# 3 s instead of 11 ms. Every statement here is short and cheap to plan, so
+# each execution is planned for its own parameters; a prepared statement
+# still saves the parsing. Proven by tests/integration/stock/test_plans.py.
+PLAN_CACHE_MODE = "force_custom_plan"
+
+
+def _session_options(target: URL) -> str:
+    given = target.query.get("options", "")
+    return " ".join(
+        [*([given] if isinstance(given, str) and given else []), f"-c plan_cache_mode={PLAN_CACHE_MODE}"]
+    )
+
+
 class Database:
     """One engine per process; a connection per transaction from its pool."""
 
@@ -99,7 +116,7 @@ class Database:
                 max_overflow=pool_size,
                 pool_timeout=10,
                 pool_recycle=1800,
-                connect_args={"connect_timeout": 5},
+                connect_args={"connect_timeout": 5, "options": _session_options(target)},
             )
         self.engine: AsyncEngine = create_async_engine(target, **options)
         if self.dialect == "sqlite":

@@ -5,10 +5,11 @@ database in tests and still migrate independently."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
-from alembic import command, context
+from alembic import command, context, op
 from alembic.config import Config
-from sqlalchemy import MetaData, create_engine, pool
+from sqlalchemy import MetaData, create_engine, pool, text
 
 from kit import services
 from kit.db import ensure_sqlite_dir, sync_url
@@ -35,6 +36,20 @@ def upgrade(service: str, url: str, revision: str = "head") -> None:
     command.upgrade(config(service, url), revision)
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Whether the schema comparison looks at an object: not at the search
+    indexes that only migrations maintain (full-text indexes and FTS5 tables
+    that SQLAlchemy's metadata cannot declare on both databases), named
+    `*_search` (index) or `*_fts*` (table and its shadow tables)."""
+    if name is None:
+        return True
+    if type_ == "index":
+        return not name.endswith("_search")
+    if type_ == "table":
+        return "_fts" not in name
+    return True
+
+
 def run_env(metadata: MetaData) -> None:
     """The body of every service's `migrations/env.py`."""
     cfg = context.config
@@ -43,14 +58,46 @@ def run_env(metadata: MetaData) -> None:
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+            # A session setting: committed here, so the migrations' own
+            # transaction is alembic's, which a migration may step out of
+            # (`autocommit_block`, for CREATE INDEX CONCURRENTLY).
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=metadata,
             version_table=f"alembic_version_{service}",
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()
     engine.dispose()
+
+
+def create_index_concurrently(name: str, table: str, columns: Sequence[str], *, using: str = "btree") -> None:
+    """PostgreSQL: CREATE INDEX CONCURRENTLY, outside the migration's
+    transaction, so a large table stays writable while the index builds.
+    `columns` are SQL (a column or an expression). A build interrupted, or
+    stopped by LOCK_TIMEOUT behind a long transaction, leaves an INVALID
+    index: migrating again drops it and builds it anew."""
+    with op.get_context().autocommit_block():
+        invalid = op.get_bind().execute(
+            text(
+                "SELECT 1 FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid "
+                "WHERE c.relname = :name AND NOT i.indisvalid"
+            ),
+            {"name": name},
+        )
+        if invalid.first() is not None:
+            op.execute(f"DROP INDEX CONCURRENTLY {name}")
+        op.execute(
+            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} USING {using} ({', '.join(columns)})"
+        )
+
+
+def drop_index_concurrently(name: str) -> None:
+    """PostgreSQL: DROP INDEX CONCURRENTLY, outside the migration's transaction."""
+    with op.get_context().autocommit_block():
+        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")

@@ -158,9 +158,19 @@ class Ledger(abc.ABC):
 
     @abc.abstractmethod
     async def demand(
-        self, tenant_id: str, warehouse_id: str, start: datetime, end: datetime, skus: Sequence[str]
+        self,
+        tenant_id: str,
+        warehouse_id: str,
+        start: datetime,
+        end: datetime,
+        skus: Sequence[str],
+        *,
+        after: str = "",
+        limit: int | None = None,
     ) -> dict[str, DemandSums]:
-        """Per SKU, the shipments and returns effective in [start, end)."""
+        """Per SKU, the shipments and returns effective in [start, end): of
+        `skus` if given, else of the first `limit` SKUs after `after` (in
+        SKU order) that had any."""
 
 
 class Reservations(abc.ABC):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from svc_catalog import domain, ports
 from svc_catalog.domain import Product, ProductStatus, Variant
+from svc_catalog.store import search
 from svc_catalog.store.tables import products
-from svc_catalog.store.variants import matches_all, variants_of
+from svc_catalog.store.variants import variants_of
 
 
 def _product(row: Any, of_product: Sequence[Variant] = ()) -> Product:
@@ -113,9 +114,8 @@ class SqlProducts(ports.Products):
         query = select(products).where(products.c.tenant_id == tenant_id)
         if after is not None:
             key, last_id = after
-            query = query.where(
-                or_(products.c.sort_key > key, and_(products.c.sort_key == key, products.c.id > last_id))
-            )
+            # A row comparison: both databases position the index scan on it.
+            query = query.where(tuple_(products.c.sort_key, products.c.id) > tuple_(key, last_id))
         if status is not None:
             query = query.where(products.c.status == status.value)
         if brand:
@@ -125,7 +125,7 @@ class SqlProducts(ports.Products):
             query = query.where(
                 or_(products.c.category == category, products.c.category.like(below, escape="\\"))
             )
-        query = query.where(*matches_all(products.c.search_text, words))
+        query = query.where(*search.matches(products, words, self.conn.dialect.name))
         ordered = query.order_by(products.c.sort_key, products.c.id).limit(limit)
         rows = (await self.conn.execute(ordered)).all()
         found = await variants_of(self.conn, tenant_id, [r.id for r in rows])

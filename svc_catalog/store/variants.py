@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from svc_catalog import domain, ports
 from svc_catalog.domain import Money, Variant, VariantStatus
+from svc_catalog.store import search
 from svc_catalog.store.tables import products, variants
 
 
@@ -23,16 +24,6 @@ def duplicate(exc: IntegrityError) -> ports.Duplicate | None:
     if "barcode_key" in text:
         return ports.Duplicate("barcode")
     return None
-
-
-def like_word(word: str) -> str:
-    """A LIKE pattern for "some word of search_text starts with `word`"."""
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"% {escaped}%"
-
-
-def matches_all(column: Any, words: Iterable[str]) -> list[ColumnElement[bool]]:
-    return [column.like(like_word(w), escape="\\") for w in words]
 
 
 def variant_select() -> Select[Any]:
@@ -195,6 +186,6 @@ class SqlVariants(ports.Variants):
             query = query.where(variants.c.product_id == product_id)
         if status is not None:
             query = query.where(variants.c.status == status.value)
-        query = query.where(*matches_all(variants.c.search_text, words))
+        query = query.where(*search.matches(variants, words, self.conn.dialect.name))
         rows = (await self.conn.execute(query.order_by(variants.c.sku_key).limit(limit))).all()
         return [variant_of(r) for r in rows]

@@ -120,8 +120,19 @@ class SqlLedger(ports.Ledger):
         return {(r[0], r[1]): (int(r[2] or 0), int(r[3] or 0)) for r in rows}
 
     async def demand(
-        self, tenant_id: str, warehouse_id: str, start: datetime, end: datetime, skus: Sequence[str]
+        self,
+        tenant_id: str,
+        warehouse_id: str,
+        start: datetime,
+        end: datetime,
+        skus: Sequence[str],
+        *,
+        after: str = "",
+        limit: int | None = None,
     ) -> dict[str, DemandSums]:
+        # One page: read in SKU order along the (tenant, warehouse, sku)
+        # index, grouped as it goes, stopping after `limit` SKUs; never the
+        # whole window.
         c = movements.c
         shipment = c.type == MovementType.SHIPMENT.value
         query = (
@@ -144,6 +155,10 @@ class SqlLedger(ports.Ledger):
         )
         if skus:
             query = query.where(c.sku.in_(list(skus)))
+        if after:
+            query = query.where(c.sku > after)
+        if limit is not None:
+            query = query.order_by(c.sku).limit(limit)
         return {
             row[0]: DemandSums(
                 -int(row[1] or 0), int(row[2] or 0), int(row[3] or 0), _aware(row[4]), _aware(row[5])

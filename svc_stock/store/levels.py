@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import ColumnElement, false, func, select, true, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -53,6 +53,18 @@ def key_in(keys: Sequence[Key]) -> Any:
     return tuple_(levels.c.warehouse_id, levels.c.sku).in_(sorted(set(keys)))
 
 
+def _after(after: Key, warehouse_id: str | None) -> ColumnElement[bool]:
+    """Levels past a page's last (warehouse, SKU), in a shape that positions
+    the primary key's index scan: with the warehouse fixed, on the SKU alone
+    (a row comparison that starts at the column with an equality is only
+    filtered, read from the warehouse's first row)."""
+    if warehouse_id is None:
+        return tuple_(levels.c.warehouse_id, levels.c.sku) > tuple_(*after)
+    if after[0] == warehouse_id:
+        return levels.c.sku > after[1]
+    return true() if after[0] < warehouse_id else false()
+
+
 class SqlLevels(ports.Levels):
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
@@ -79,7 +91,7 @@ class SqlLevels(ports.Levels):
         if skus:
             query = query.where(levels.c.sku.in_(list(skus)))
         if after is not None:
-            query = query.where(tuple_(levels.c.warehouse_id, levels.c.sku) > tuple_(*after))
+            query = query.where(_after(after, warehouse_id))
         if low_only:
             query = query.where(
                 levels.c.reorder_quantity > 0, levels.c.on_hand - levels.c.reserved <= levels.c.reorder_point

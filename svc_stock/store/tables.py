@@ -110,6 +110,7 @@ movements = Table(
     PrimaryKeyConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "sequence"),
     Index(None, "tenant_id", "warehouse_id", "sku", "sequence"),
+    Index(None, "tenant_id", "sku", "sequence"),  # an SKU's history across warehouses
     Index(None, "tenant_id", "reference"),
     Index(None, "tenant_id", "reservation_id"),
     Index(None, "tenant_id", "warehouse_id", "type", "effective_at"),

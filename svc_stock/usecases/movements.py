@@ -77,13 +77,23 @@ class Movements:
         violations.raise_if_any()
         size = paging.page_size(query.page_size)
         after = str(paging.decode(query.page_token).get("after_sku", ""))
+        # Only this page is summed: the SKUs asked for, or the ledger's next
+        # SKUs with demand in the window (the store stops after them).
+        asked = sorted(s for s in set(query.skus) if s > after)[: size + 1]
         async with self.units.read() as uow:
             await existing_warehouses(uow, who.tenant_id, [query.warehouse_id])
-            sums = await uow.ledger.demand(who.tenant_id, query.warehouse_id, query.start, end, query.skus)
-        skus = [s for s in sorted(set(query.skus) | set(sums) if query.skus else set(sums)) if s > after]
+            if query.skus:
+                sums = (
+                    await uow.ledger.demand(who.tenant_id, query.warehouse_id, query.start, end, asked)
+                    if asked
+                    else {}
+                )
+            else:
+                sums = await uow.ledger.demand(
+                    who.tenant_id, query.warehouse_id, query.start, end, (), after=after, limit=size + 1
+                )
+        skus = asked if query.skus else sorted(sums)
         page = paging.page_of(
-            [Demand(s, sums.get(s, NO_DEMAND)) for s in skus[: size + 1]],
-            size,
-            lambda d: {"after_sku": d.sku},
+            [Demand(s, sums.get(s, NO_DEMAND)) for s in skus], size, lambda d: {"after_sku": d.sku}
         )
         return DemandPage(page.items, page.next_page_token, query.start, end)

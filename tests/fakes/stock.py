@@ -230,7 +230,15 @@ class MemoryLedger(ports.Ledger):
         return out
 
     async def demand(
-        self, tenant_id: str, warehouse_id: str, start: datetime, end: datetime, skus: Sequence[str]
+        self,
+        tenant_id: str,
+        warehouse_id: str,
+        start: datetime,
+        end: datetime,
+        skus: Sequence[str],
+        *,
+        after: str = "",
+        limit: int | None = None,
     ) -> dict[str, DemandSums]:
         out: dict[str, DemandSums] = {}
         for m in self.state.movements.get(tenant_id, []):
@@ -238,6 +246,8 @@ class MemoryLedger(ports.Ledger):
                 m.warehouse_id != warehouse_id
                 or not start <= m.effective_at < end
                 or (skus and m.sku not in skus)
+                or m.sku <= after
+                or m.type not in (MovementType.RETURN, MovementType.SHIPMENT)
             ):
                 continue
             d = out.get(m.sku, DemandSums(0, 0, 0, None, None))
@@ -252,7 +262,7 @@ class MemoryLedger(ports.Ledger):
                     min(first, m.effective_at),
                     max(last, m.effective_at),
                 )
-        return out
+        return dict(sorted(out.items())[:limit])
 
 
 class MemoryReservations(ports.Reservations):

@@ -33,7 +33,10 @@ def test_migrations_match_the_store(service: str, empty_database: str) -> None:
     engine = create_engine(sync_url(empty_database))
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"version_table": f"alembic_version_{service}"})
+            context = MigrationContext.configure(
+                conn,
+                opts={"version_table": f"alembic_version_{service}", "include_name": migrations.include_name},
+            )
             differences = compare_metadata(context, metadata)
     finally:
         engine.dispose()

@@ -1,0 +1,77 @@
+"""search indexes: free-text search served by a full-text index
+
+PostgreSQL: a GIN index on `to_tsvector('simple', search_text)` for products
+and variants, built CONCURRENTLY (outside the migration's transaction) so a
+large catalog stays writable while it builds
+(`kit.migrations.create_index_concurrently`).
+
+SQLite: an FTS5 table per searched table, with the table as its external
+content (no second copy of the text) and triggers that keep it in step.
+FTS5 addresses rows by rowid: a later migration that rebuilds `products` or
+`variants` (SQLite's batch mode copies a table) must recreate these triggers
+and run the 'rebuild' command.
+
+Neither is declared in the store's metadata (SQLAlchemy cannot express
+either on both databases); `kit.migrations.include_name` leaves objects
+named `*_search` and `*_fts*` out of the schema comparison.
+
+See svc_catalog/store/search.py for the queries.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-30 12:40:00
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+from kit.migrations import create_index_concurrently, drop_index_concurrently
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TABLES = ("products", "variants")
+
+
+def _sqlite_fts(table: str) -> list[str]:
+    fts = f"{table}_fts"
+    # remove_diacritics 0: search_text is case-folded, not stripped of
+    # accents, and the query words are folded the same way.
+    return [
+        f"CREATE VIRTUAL TABLE {fts} USING fts5(search_text, content='{table}', "
+        "tokenize='unicode61 remove_diacritics 0', prefix='1 2 3')",
+        f"CREATE TRIGGER {fts}_insert AFTER INSERT ON {table} BEGIN "
+        f"INSERT INTO {fts}(rowid, search_text) VALUES (new.rowid, new.search_text); END",
+        f"CREATE TRIGGER {fts}_delete AFTER DELETE ON {table} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.rowid, old.search_text); END",
+        f"CREATE TRIGGER {fts}_update AFTER UPDATE OF search_text ON {table} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.rowid, old.search_text); "
+        f"INSERT INTO {fts}(rowid, search_text) VALUES (new.rowid, new.search_text); END",
+        f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",
+    ]
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for table in TABLES:
+            create_index_concurrently(
+                f"{table}_search", table, ["to_tsvector('simple'::regconfig, search_text)"], using="gin"
+            )
+        return
+    for table in TABLES:
+        for statement in _sqlite_fts(table):
+            op.execute(statement)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for table in TABLES:
+            drop_index_concurrently(f"{table}_search")
+        return
+    for table in TABLES:
+        for trigger in ("insert", "delete", "update"):
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_fts_{trigger}")
+        op.execute(f"DROP TABLE IF EXISTS {table}_fts")
