@@ -76,10 +76,13 @@ def run_env(metadata: MetaData) -> None:
     engine.dispose()
 
 
-def create_index_concurrently(name: str, table: str, columns: Sequence[str], *, using: str = "btree") -> None:
+def create_index_concurrently(
+    name: str, table: str, columns: Sequence[str], *, using: str = "btree", storage: str = ""
+) -> None:
     """PostgreSQL: CREATE INDEX CONCURRENTLY, outside the migration's
     transaction, so a large table stays writable while the index builds.
-    `columns` are SQL (a column or an expression). A build interrupted, or
+    `columns` are SQL (a column or an expression); `storage` the index's
+    storage parameters, if any (`WITH (...)`). A build interrupted, or
     stopped by LOCK_TIMEOUT behind a long transaction, leaves an INVALID
     index: migrating again drops it and builds it anew."""
     with op.get_context().autocommit_block():
@@ -92,8 +95,10 @@ def create_index_concurrently(name: str, table: str, columns: Sequence[str], *, 
         )
         if invalid.first() is not None:
             op.execute(f"DROP INDEX CONCURRENTLY {name}")
+        with_storage = f" WITH ({storage})" if storage else ""
         op.execute(
-            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} USING {using} ({', '.join(columns)})"
+            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} "
+            f"USING {using} ({', '.join(columns)}){with_storage}"
         )
 
 

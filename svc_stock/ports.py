@@ -27,6 +27,18 @@ from svc_stock.domain import (
 Key = tuple[str, str]  # (warehouse_id, sku)
 
 
+@dataclass(frozen=True)
+class SkuRange:
+    """The SKUs after `after` up to `last`, inclusive: a slice of a warehouse
+    read in SKU order."""
+
+    after: str
+    last: str
+
+    def __contains__(self, sku: object) -> bool:
+        return isinstance(sku, str) and self.after < sku <= self.last
+
+
 class Warehouses(abc.ABC):
     @abc.abstractmethod
     async def add(self, warehouse: Warehouse) -> None: ...
@@ -99,8 +111,11 @@ class Levels(abc.ABC):
         time; the delta and the level, or None when below reserved."""
 
     @abc.abstractmethod
-    async def quantities(self, tenant_id: str, warehouse_id: str | None) -> list[tuple[str, str, int, int]]:
-        """(warehouse_id, sku, on_hand, reserved) of every level, by key."""
+    async def quantities(
+        self, tenant_id: str, warehouse_id: str, *, after: str, limit: int
+    ) -> list[tuple[str, int, int]]:
+        """(sku, on_hand, reserved) of the warehouse's next `limit` levels
+        after the SKU `after`, by SKU."""
 
 
 @dataclass(frozen=True)
@@ -153,8 +168,11 @@ class Ledger(abc.ABC):
         """By sequence (descending if `newest_first`)."""
 
     @abc.abstractmethod
-    async def sums(self, tenant_id: str, warehouse_id: str | None) -> dict[Key, tuple[int, int]]:
-        """Per level: (sum of quantity deltas, sum of reserved deltas)."""
+    async def sums(
+        self, tenant_id: str, warehouse_id: str | None, *, skus: SkuRange | None = None
+    ) -> dict[Key, tuple[int, int]]:
+        """Per level: (sum of quantity deltas, sum of reserved deltas); only
+        of the SKUs in `skus` if given."""
 
     @abc.abstractmethod
     async def demand(
@@ -209,8 +227,11 @@ class Reservations(abc.ABC):
         """Per level, what lapsed, not yet swept reservations still hold."""
 
     @abc.abstractmethod
-    async def held(self, tenant_id: str, warehouse_id: str | None) -> dict[Key, int]:
-        """Per level, the lines of the reservations ACTIVE in the store."""
+    async def held(
+        self, tenant_id: str, warehouse_id: str | None, *, skus: SkuRange | None = None
+    ) -> dict[Key, int]:
+        """Per level, the lines of the reservations ACTIVE in the store; only
+        of the SKUs in `skus` if given."""
 
 
 class StockUnit(UnitOfWork):

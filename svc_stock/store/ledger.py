@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from kit.db import UtcDateTime
 from svc_stock import ports
 from svc_stock.domain import AdjustmentReason, Movement, MovementType
-from svc_stock.ports import DemandSums, Key, MovementQuery
+from svc_stock.ports import DemandSums, Key, MovementQuery, SkuRange
 from svc_stock.store import feed
 from svc_stock.store.tables import movement_row, movements, sequences
 
@@ -107,7 +107,9 @@ class SqlLedger(ports.Ledger):
         order = c.sequence.desc() if q.newest_first else c.sequence
         return [movement_of(r) for r in (await self.conn.execute(query.order_by(order).limit(q.limit))).all()]
 
-    async def sums(self, tenant_id: str, warehouse_id: str | None) -> dict[Key, tuple[int, int]]:
+    async def sums(
+        self, tenant_id: str, warehouse_id: str | None, *, skus: SkuRange | None = None
+    ) -> dict[Key, tuple[int, int]]:
         c = movements.c
         query = (
             select(c.warehouse_id, c.sku, func.sum(c.quantity_delta), func.sum(c.reserved_delta))
@@ -116,6 +118,8 @@ class SqlLedger(ports.Ledger):
         )
         if warehouse_id is not None:
             query = query.where(c.warehouse_id == warehouse_id)
+        if skus is not None:
+            query = query.where(c.sku > skus.after, c.sku <= skus.last)
         rows = (await self.conn.execute(query)).all()
         return {(r[0], r[1]): (int(r[2] or 0), int(r[3] or 0)) for r in rows}
 

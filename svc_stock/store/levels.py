@@ -162,14 +162,18 @@ class SqlLevels(ports.Levels):
         changed = await self._change(tenant_id, key, delta, 0, now, counted=True)
         return (delta, changed) if changed is not None else None
 
-    async def quantities(self, tenant_id: str, warehouse_id: str | None) -> list[tuple[str, str, int, int]]:
-        query = select(levels.c.warehouse_id, levels.c.sku, levels.c.on_hand, levels.c.reserved).where(
-            levels.c.tenant_id == tenant_id
+    async def quantities(
+        self, tenant_id: str, warehouse_id: str, *, after: str, limit: int
+    ) -> list[tuple[str, int, int]]:
+        query = (
+            select(levels.c.sku, levels.c.on_hand, levels.c.reserved)
+            .where(
+                levels.c.tenant_id == tenant_id, levels.c.warehouse_id == warehouse_id, levels.c.sku > after
+            )
+            .order_by(levels.c.sku)
+            .limit(limit)
         )
-        if warehouse_id is not None:
-            query = query.where(levels.c.warehouse_id == warehouse_id)
-        rows = (await self.conn.execute(query.order_by(levels.c.warehouse_id, levels.c.sku))).all()
-        return [(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
+        return [(r[0], int(r[1]), int(r[2])) for r in (await self.conn.execute(query)).all()]
 
     async def _upsert(
         self, tenant_id: str, key: Key, now: datetime, *, values: dict[str, Any], on_conflict: dict[str, Any]

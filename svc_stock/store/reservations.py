@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from svc_stock import ports
 from svc_stock.domain import Line, Reservation, ReservationState
-from svc_stock.ports import Key
+from svc_stock.ports import Key, SkuRange
 from svc_stock.store.tables import line_rows, reservation_lines, reservation_row, reservations
 
 ACTIVE = ReservationState.ACTIVE.value
@@ -159,8 +159,10 @@ class SqlReservations(ports.Reservations):
             return {}
         return await self._sums(tenant_id, now, keys=keys)
 
-    async def held(self, tenant_id: str, warehouse_id: str | None) -> dict[Key, int]:
-        return await self._sums(tenant_id, None, warehouse_id=warehouse_id)
+    async def held(
+        self, tenant_id: str, warehouse_id: str | None, *, skus: SkuRange | None = None
+    ) -> dict[Key, int]:
+        return await self._sums(tenant_id, None, warehouse_id=warehouse_id, skus=skus)
 
     async def _sums(
         self,
@@ -169,6 +171,7 @@ class SqlReservations(ports.Reservations):
         *,
         keys: Sequence[Key] = (),
         warehouse_id: str | None = None,
+        skus: SkuRange | None = None,
     ) -> dict[Key, int]:
         """Per level, the lines of ACTIVE reservations (only those lapsed at
         `lapsed_at`, if given)."""
@@ -187,4 +190,6 @@ class SqlReservations(ports.Reservations):
             query = query.where(tuple_(n.warehouse_id, n.sku).in_(sorted(set(keys))))
         if warehouse_id is not None:
             query = query.where(n.warehouse_id == warehouse_id)
+        if skus is not None:
+            query = query.where(n.sku > skus.after, n.sku <= skus.last)
         return {(row[0], row[1]): int(row[2]) for row in (await self.conn.execute(query)).all()}

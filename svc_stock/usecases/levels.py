@@ -1,11 +1,9 @@
 """Stock levels: read (a lapsed hold is free stock in every answer), listed,
-their reorder policy, and their reconciliation with the ledger and the
-reservations."""
+their reorder policy, and their reconciliation (`reconciliation`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
 
 from clients.catalog import Catalog
 from kit import etag, idempotency, paging
@@ -16,32 +14,12 @@ from kit.uow import Units
 from svc_stock import commands, domain
 from svc_stock.domain import Level
 from svc_stock.ports import StockUnit
+from svc_stock.usecases.reconciliation import Reconciliation, reconcile
 from svc_stock.usecases.warehouses import active_warehouses, existing_warehouses
-
-MAX_DRIFTS = 1000
 
 
 def level_etag(level: Level) -> str:
     return etag.etag(domain.level_name(level.warehouse_id, level.sku), level.version)
-
-
-@dataclass(frozen=True)
-class Drift:
-    warehouse_id: str
-    sku: str
-    field: str
-    kind: str  # ledger_mismatch | reservations_mismatch | reserved_above_on_hand | negative
-    expected: int
-    actual: int
-
-
-@dataclass(frozen=True)
-class Reconciliation:
-    checked: int
-    drifts: list[Drift]
-    truncated: bool
-    ledger_sequence: int
-    checked_at: datetime
 
 
 class Levels:
@@ -114,31 +92,4 @@ class Levels:
         return await self.units.once(request, cmd, Level)(work)
 
     async def reconcile(self, who: Principal, warehouse_id: str | None) -> Reconciliation:
-        """Check every level against its ledger and its reservations, on one
-        snapshot (a read-only unit)."""
-        async with self.units.read() as uow:
-            if warehouse_id is not None:
-                await existing_warehouses(uow, who.tenant_id, [warehouse_id])
-            sequence = await uow.ledger.last_sequence(who.tenant_id)
-            levels = await uow.levels.quantities(who.tenant_id, warehouse_id)
-            ledger = await uow.ledger.sums(who.tenant_id, warehouse_id)
-            held = await uow.reservations.held(who.tenant_id, warehouse_id)
-        drifts: list[Drift] = []
-        for wid, sku, on_hand, reserved in levels:
-            ledger_on_hand, ledger_reserved = ledger.get((wid, sku), (0, 0))
-            if on_hand != ledger_on_hand:
-                drifts.append(Drift(wid, sku, "on_hand", "ledger_mismatch", ledger_on_hand, on_hand))
-            if reserved != ledger_reserved:
-                drifts.append(Drift(wid, sku, "reserved", "ledger_mismatch", ledger_reserved, reserved))
-            if reserved != held.get((wid, sku), 0):
-                drifts.append(
-                    Drift(wid, sku, "reserved", "reservations_mismatch", held.get((wid, sku), 0), reserved)
-                )
-            if reserved > on_hand:
-                drifts.append(Drift(wid, sku, "reserved", "reserved_above_on_hand", on_hand, reserved))
-            for field, value in (("on_hand", on_hand), ("reserved", reserved)):
-                if value < 0:
-                    drifts.append(Drift(wid, sku, field, "negative", 0, value))
-        return Reconciliation(
-            len(levels), drifts[:MAX_DRIFTS], len(drifts) > MAX_DRIFTS, sequence, self.now()
-        )
+        return await reconcile(self.units, who.tenant_id, warehouse_id, self.now)

@@ -23,7 +23,7 @@ from svc_stock.domain import (
     WarehouseStatus,
     empty_level,
 )
-from svc_stock.ports import DemandSums, Key, MovementQuery
+from svc_stock.ports import DemandSums, Key, MovementQuery, SkuRange
 
 ACTIVE = ReservationState.ACTIVE
 
@@ -170,12 +170,14 @@ class MemoryLevels(ports.Levels):
         changed = self._change(tenant_id, key, delta, 0, now, last_count_at=now)
         return (delta, changed) if changed is not None else None
 
-    async def quantities(self, tenant_id: str, warehouse_id: str | None) -> list[tuple[str, str, int, int]]:
+    async def quantities(
+        self, tenant_id: str, warehouse_id: str, *, after: str, limit: int
+    ) -> list[tuple[str, int, int]]:
         return sorted(
-            (w, sku, v.on_hand, v.reserved)
+            (sku, v.on_hand, v.reserved)
             for (t, w, sku), v in self.state.levels.items()
-            if t == tenant_id and (warehouse_id is None or w == warehouse_id)
-        )
+            if t == tenant_id and w == warehouse_id and sku > after
+        )[:limit]
 
 
 class MemoryLedger(ports.Ledger):
@@ -221,10 +223,12 @@ class MemoryLedger(ports.Ledger):
         ]
         return (list(reversed(found)) if q.newest_first else found)[: q.limit]
 
-    async def sums(self, tenant_id: str, warehouse_id: str | None) -> dict[Key, tuple[int, int]]:
+    async def sums(
+        self, tenant_id: str, warehouse_id: str | None, *, skus: SkuRange | None = None
+    ) -> dict[Key, tuple[int, int]]:
         out: dict[Key, tuple[int, int]] = {}
         for m in self.state.movements.get(tenant_id, []):
-            if warehouse_id is None or m.warehouse_id == warehouse_id:
+            if warehouse_id in (None, m.warehouse_id) and (skus is None or m.sku in skus):
                 q, r = out.get((m.warehouse_id, m.sku), (0, 0))
                 out[m.warehouse_id, m.sku] = (q + m.quantity_delta, r + m.reserved_delta)
         return out
@@ -329,9 +333,15 @@ class MemoryReservations(ports.Reservations):
     async def lapsed_holds(self, tenant_id: str, keys: Sequence[Key], now: datetime) -> dict[Key, int]:
         return self._sums(self.lapsed_on(tenant_id, keys, now), keys)
 
-    async def held(self, tenant_id: str, warehouse_id: str | None) -> dict[Key, int]:
+    async def held(
+        self, tenant_id: str, warehouse_id: str | None, *, skus: SkuRange | None = None
+    ) -> dict[Key, int]:
         active = [r for r in self._of(tenant_id) if r.state is ACTIVE]
-        return {k: q for k, q in self._sums(active, ()).items() if warehouse_id in (None, k[0])}
+        return {
+            k: q
+            for k, q in self._sums(active, ()).items()
+            if warehouse_id in (None, k[0]) and (skus is None or k[1] in skus)
+        }
 
     @staticmethod
     def _sums(reservations: Sequence[Reservation], keys: Sequence[Key]) -> dict[Key, int]:

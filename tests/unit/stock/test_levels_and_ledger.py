@@ -3,6 +3,7 @@ reconciliation."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from kit import errors
 from svc_stock import commands
 from svc_stock.domain import MovementType
+from svc_stock.usecases import reconciliation
 from svc_stock.usecases.levels import level_etag
 from tests.unit.stock.conftest import CLERK, MANAGER, Shop, origin
 
@@ -148,3 +150,41 @@ async def test_reconciliation_finds_no_drift_after_every_kind_of_change(shop: Sh
     )
     expired = commands.ListMovements(100, "", types=(MovementType.EXPIRE,))
     assert len((await shop.movements.list_movements(MANAGER, expired)).items) == 1
+
+
+async def test_reconciliation_reads_slice_by_slice_and_reports_in_warehouse_then_sku_order(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reconciliation, "SLICE", 2)  # three SKUs: two slices per warehouse
+    first, second = sorted([await shop.warehouse(), await shop.warehouse()])
+    for w in (second, first):
+        for sku in ("C", "A", "B"):
+            await shop.receive(w, sku, 5)
+    state = shop.memory.state
+    for w, sku in ((second, "A"), (first, "C"), (first, "A")):
+        key = (MANAGER.tenant_id, w, sku)
+        state.levels[key] = dataclasses.replace(state.levels[key], on_hand=7)
+
+    report = await shop.levels.reconcile(MANAGER, None)
+
+    assert report.checked == 6
+    assert [(d.warehouse_id, d.sku, d.expected, d.actual) for d in report.drifts] == [
+        (first, "A", 5, 7),
+        (first, "C", 5, 7),
+        (second, "A", 5, 7),
+    ]
+
+
+async def test_reconciliation_keeps_the_first_drifts_and_says_it_found_more(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reconciliation, "MAX_DRIFTS", 2)
+    w = await shop.warehouse()
+    for sku in ("A", "B", "C"):
+        await shop.receive(w, sku, 5)
+        key = (MANAGER.tenant_id, w, sku)
+        shop.memory.state.levels[key] = dataclasses.replace(shop.memory.state.levels[key], on_hand=9)
+
+    report = await shop.levels.reconcile(MANAGER, w)
+
+    assert ([d.sku for d in report.drifts], report.truncated) == (["A", "B"], True)
