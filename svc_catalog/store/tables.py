@@ -1,10 +1,11 @@
 """svc_catalog's tables.
 
 Prices are stored as google.type.Money holds them (currency, units, nanos),
-so any currency and precision round-trips exactly. Case-insensitive and
-word-prefix matching use columns the domain normalizes (`sku_key`,
-`brand_key`, `barcode_key`, `search_text`), so the same query works on both
-databases without collations or full-text extensions.
+so any currency and precision round-trips exactly. Case-insensitive
+matching uses columns the domain normalizes (`sku_key`, `brand_key`,
+`barcode_key`), so the same query works on both databases without
+collations; word-prefix search reads `search_text` through a full-text
+index that migration 0003 builds on each database (`search`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ products = Table(
     Column("archived_at", UtcDateTime, nullable=True),
     Column("version", Integer, nullable=False),
     Index(None, "tenant_id", "sort_key", "id"),
+    # Filtered lists in their order, positioned by the keyset cursor.
+    Index(None, "tenant_id", "brand_key", "sort_key", "id"),
+    Index(None, "tenant_id", "status", "sort_key", "id"),
     CheckConstraint("status IN ('active', 'archived')", name="status_known"),
     CheckConstraint(_ARCHIVED_WHEN, name="archived_at_iff_archived"),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -146,9 +146,8 @@ class SqlOrders(Orders):
         if narrowed.end:
             query = query.where(c.order_time < narrowed.end)
         if before:
-            query = query.where(
-                or_(c.order_time < before[0], and_(c.order_time == before[0], c.id < before[1]))
-            )
+            # A row comparison: it positions the (tenant, order_time, id) index scan.
+            query = query.where(tuple_(c.order_time, c.id) < tuple_(*before))
         query = query.order_by(c.order_time.desc(), c.id.desc()).limit(limit)
         return await self._load(tenant_id, query)
 

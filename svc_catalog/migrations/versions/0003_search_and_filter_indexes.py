@@ -1,4 +1,8 @@
-"""search indexes: free-text search served by a full-text index
+"""search indexes: free-text search served by a full-text index, and
+filtered product lists served in their order
+
+Products filtered by brand or by status, in display-name order, each get a
+B-tree index that the keyset cursor positions.
 
 PostgreSQL: a GIN index on `to_tsvector('simple', search_text)` for products
 and variants, built CONCURRENTLY (outside the migration's transaction) so a
@@ -38,6 +42,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TABLES = ("products", "variants")
+FILTERS = {
+    "ix_products_tenant_id_brand_key_sort_key_id": ["tenant_id", "brand_key", "sort_key", "id"],
+    "ix_products_tenant_id_status_sort_key_id": ["tenant_id", "status", "sort_key", "id"],
+}
 
 
 def _sqlite_fts(table: str) -> list[str]:
@@ -60,6 +68,8 @@ def _sqlite_fts(table: str) -> list[str]:
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        for name, columns in FILTERS.items():
+            create_index_concurrently(name, "products", columns)
         for table in TABLES:
             create_index_concurrently(
                 f"{table}_search",
@@ -69,6 +79,8 @@ def upgrade() -> None:
                 storage="fastupdate = off",
             )
         return
+    for name, columns in FILTERS.items():
+        op.create_index(name, "products", columns)
     for table in TABLES:
         for statement in _sqlite_fts(table):
             op.execute(statement)
@@ -76,6 +88,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        for name in FILTERS:
+            drop_index_concurrently(name)
         for table in TABLES:
             drop_index_concurrently(f"{table}_search")
         return
@@ -83,3 +97,5 @@ def downgrade() -> None:
         for trigger in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER IF EXISTS {table}_fts_{trigger}")
         op.execute(f"DROP TABLE IF EXISTS {table}_fts")
+    for name in FILTERS:
+        op.drop_index(name, "products")
