@@ -84,6 +84,16 @@ class OrderFilter:
 
 
 @dataclass(frozen=True)
+class Coming:
+    """What is still to arrive of one SKU into a warehouse, as quantity_ordered
+    - quantity_received summed over the lines of its orders: `on_order` over
+    SUBMITTED and PARTIALLY_RECEIVED orders, `draft` over DRAFT ones."""
+
+    on_order: int = 0
+    draft: int = 0
+
+
+@dataclass(frozen=True)
 class ReceiptFilter:
     """Empty values mean any; [start, end) bounds the receipt time."""
 
@@ -109,8 +119,10 @@ class PurchaseOrders(abc.ABC):
         """Write `order` if the stored one is still at `expected_version`."""
 
     @abc.abstractmethod
-    async def incoming(self, tenant_id: str, warehouse_id: str) -> list[PurchaseOrder]:
-        """DRAFT, SUBMITTED and PARTIALLY_RECEIVED orders into a warehouse."""
+    async def coming(self, tenant_id: str, warehouse_id: str, skus: Sequence[str]) -> dict[str, Coming]:
+        """What is coming of these SKUs (a page, up to 1000) into a warehouse;
+        a SKU with nothing coming is left out. Costs the lines of those SKUs
+        only, never every order of the warehouse."""
 
     @abc.abstractmethod
     async def list(

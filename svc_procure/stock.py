@@ -6,7 +6,7 @@ the shared gRPC client (clients.stock.client).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -18,12 +18,17 @@ class StockLedger(Protocol):
         """True if active, False if archived, None if the caller's tenant has no such warehouse."""
         ...
 
-    async def low_levels(self, warehouse_id: str) -> list[LowLevel]:
-        """Every level of the warehouse at or below its reorder point."""
+    def low_level_pages(self, warehouse_id: str) -> AsyncIterator[list[LowLevel]]:
+        """The warehouse's levels at or below their reorder point, a page of at
+        most 1000 at a time, by SKU (an async generator)."""
+        ...
+
+    async def low_levels_of(self, warehouse_id: str, skus: Sequence[str]) -> list[LowLevel]:
+        """The levels of these SKUs (at most 500) at or below their reorder point."""
         ...
 
     async def demand(self, warehouse_id: str, skus: Sequence[str], start: datetime) -> dict[str, Demand]:
-        """Shipped and returned per SKU since `start`."""
+        """Shipped and returned per SKU since `start`; any number of SKUs."""
         ...
 
     async def receive(

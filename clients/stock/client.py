@@ -7,7 +7,8 @@ INSUFFICIENT_STOCK naming the short lines) and failures arrive as kit errors
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 
 import grpc
@@ -19,11 +20,16 @@ from kit.protos import timestamp
 from stockmesh.stock.v1 import stock_pb2 as pb
 from stockmesh.stock.v1 import stock_pb2_grpc
 
-_BATCH = 500  # SKUs per SummarizeDemand request
+PAGE_SIZE = 1000  # the most levels or summaries svc_stock sends in one page
+DEMAND_SKUS = 500  # the most SKUs one SummarizeDemand request may name
 
 
 def _lines(lines: Sequence[tuple[str, int]]) -> list[pb.StockLine]:
     return [pb.StockLine(sku=sku, quantity=quantity) for sku, quantity in lines]
+
+
+def _low_level(lv: pb.StockLevel) -> LowLevel:
+    return LowLevel(lv.sku, lv.on_hand, lv.reserved, lv.available, lv.reorder_point, lv.reorder_quantity)
 
 
 class StockClient:
@@ -42,37 +48,69 @@ class StockClient:
             return None  # a malformed id names no warehouse either: an answer, not an error
         return bool(reply.warehouse.status == pb.WAREHOUSE_STATUS_ACTIVE)
 
-    async def low_levels(self, warehouse_id: str) -> list[LowLevel]:
-        """Every level of the warehouse at or below its reorder point."""
-        out: list[LowLevel] = []
+    async def low_level_pages(self, warehouse_id: str) -> AsyncIterator[list[LowLevel]]:
+        """The warehouse's levels at or below their reorder point, by SKU, one
+        page (at most PAGE_SIZE) at a time: a caller holds a page, never the
+        whole warehouse."""
         token = ""
         while True:
             reply = await self.levels.ListLowStock(
-                pb.ListLowStockRequest(parent=f"warehouses/{warehouse_id}", page_size=1000, page_token=token)
+                pb.ListLowStockRequest(
+                    parent=f"warehouses/{warehouse_id}", page_size=PAGE_SIZE, page_token=token
+                )
             )
-            out += [
-                LowLevel(lv.sku, lv.on_hand, lv.reserved, lv.available, lv.reorder_point, lv.reorder_quantity)
-                for lv in reply.stock_levels
-            ]
+            yield [_low_level(lv) for lv in reply.stock_levels]
+            token = reply.next_page_token
+            if not token:
+                return
+
+    async def low_levels_of(self, warehouse_id: str, skus: Sequence[str]) -> list[LowLevel]:
+        """The levels of these SKUs (at most 500) at or below their reorder
+        point. ListLowStock has no SKU filter; ListStockLevels has, and its
+        `low_stock` is ListLowStock's very test."""
+        out: list[LowLevel] = []
+        token = ""
+        while True:
+            reply = await self.levels.ListStockLevels(
+                pb.ListStockLevelsRequest(
+                    parent=f"warehouses/{warehouse_id}",
+                    page_size=PAGE_SIZE,
+                    page_token=token,
+                    skus=list(dict.fromkeys(skus)),
+                )
+            )
+            out += [_low_level(lv) for lv in reply.stock_levels if lv.low_stock]
             token = reply.next_page_token
             if not token:
                 return out
 
     async def demand(self, warehouse_id: str, skus: Sequence[str], start: datetime) -> dict[str, Demand]:
-        """Shipped and returned per SKU since `start`."""
+        """Shipped and returned per SKU since `start`: DEMAND_SKUS per request,
+        the requests in flight together."""
+        wanted = list(dict.fromkeys(skus))
+        chunks = [wanted[first : first + DEMAND_SKUS] for first in range(0, len(wanted), DEMAND_SKUS)]
         out: dict[str, Demand] = {}
-        wanted = list(skus)
-        for first in range(0, len(wanted), _BATCH):
+        for summed in await asyncio.gather(*(self._demand(warehouse_id, chunk, start) for chunk in chunks)):
+            out |= summed
+        return out
+
+    async def _demand(self, warehouse_id: str, skus: list[str], start: datetime) -> dict[str, Demand]:
+        out: dict[str, Demand] = {}
+        token = ""
+        while True:  # one page holds a request's SKUs; follow the token all the same
             reply = await self.levels.SummarizeDemand(
                 pb.SummarizeDemandRequest(
                     warehouse=f"warehouses/{warehouse_id}",
                     start_time=timestamp(start),
-                    skus=wanted[first : first + _BATCH],
-                    page_size=1000,
+                    skus=skus,
+                    page_size=PAGE_SIZE,
+                    page_token=token,
                 )
             )
             out |= {s.sku: Demand(s.shipped_quantity, s.returned_quantity) for s in reply.summaries}
-        return out
+            token = reply.next_page_token
+            if not token:
+                return out
 
     async def receive(
         self, request_id: str, warehouse_id: str, lines: Sequence[tuple[str, int]], reference: str

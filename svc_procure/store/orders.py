@@ -1,5 +1,6 @@
 """Purchase orders and their receipts on SQL. An order's lines are JSON in
-its row; a receipt's lines and movements are JSON in its own."""
+its row, and rows of their own written with it (store/order_lines.py); a
+receipt's lines and movements are JSON in its own."""
 
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from svc_procure import ports
 from svc_procure.domain.orders import (
-    OPEN,
     OrderLine,
     PurchaseOrder,
     PurchaseOrderState,
     Receipt,
     ReceiptState,
 )
+from svc_procure.store import order_lines
 from svc_procure.store.tables import columns, purchase_orders, receipts
 
 
@@ -70,6 +71,7 @@ class SqlPurchaseOrders(ports.PurchaseOrders):
 
     async def add(self, order: PurchaseOrder) -> None:
         await self.conn.execute(insert(purchase_orders).values(**_order_row(order)))
+        await order_lines.write(self.conn, order, new=True)
 
     async def get(self, tenant_id: str, order_id: str, *, lock: bool = False) -> PurchaseOrder | None:
         # FOR UPDATE on PostgreSQL; SQLite writers are serialized anyway.
@@ -85,17 +87,13 @@ class SqlPurchaseOrders(ports.PurchaseOrders):
             .where(c.tenant_id == order.tenant_id, c.id == order.id, c.version == expected_version)
             .values(**_order_row(order))
         )
-        return bool(result.rowcount)
+        if not result.rowcount:
+            return False
+        await order_lines.write(self.conn, order, new=False)
+        return True
 
-    async def incoming(self, tenant_id: str, warehouse_id: str) -> list[PurchaseOrder]:
-        c = purchase_orders.c
-        states = [PurchaseOrderState.DRAFT.value, *(s.value for s in OPEN)]
-        rows = await self.conn.execute(
-            select(purchase_orders).where(
-                c.tenant_id == tenant_id, c.warehouse_id == warehouse_id, c.state.in_(states)
-            )
-        )
-        return [_order(row) for row in rows]
+    async def coming(self, tenant_id: str, warehouse_id: str, skus: Sequence[str]) -> dict[str, ports.Coming]:
+        return await order_lines.coming(self.conn, tenant_id, warehouse_id, skus)
 
     async def list(
         self, tenant_id: str, where: ports.OrderFilter, before: tuple[datetime, str] | None, limit: int

@@ -19,6 +19,7 @@ from sqlalchemy import (
 
 from kit import db, idempotency
 from kit.db import UtcDateTime
+from svc_procure.domain.orders import OPEN, PurchaseOrderState
 
 metadata = db.metadata()
 idempotency_records = idempotency.table(metadata)
@@ -94,6 +95,43 @@ purchase_orders = Table(
     PrimaryKeyConstraint("tenant_id", "id"),
     ForeignKeyConstraint(["tenant_id", "supplier_id"], ["suppliers.tenant_id", "suppliers.id"]),
     Index(None, "tenant_id", "warehouse_id", "state"),
+)
+
+# Every order's lines again, one row each, rewritten by the store with their
+# order (store/order_lines.py). The order's row (its JSON lines and version)
+# stays the aggregate and its lock; these rows are how replenishment sums what
+# is coming per SKU through an index instead of reading every open order. The
+# order's warehouse and state are copied in for the index below.
+purchase_order_lines = Table(
+    "purchase_order_lines",
+    metadata,
+    Column("tenant_id", String(36), nullable=False),
+    Column("purchase_order_id", String(36), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("warehouse_id", String(36), nullable=False),
+    Column("state", String(24), nullable=False),
+    Column("quantity_ordered", BigInteger, nullable=False),
+    Column("quantity_received", BigInteger, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "purchase_order_id", "sku"),  # a SKU once per order
+    ForeignKeyConstraint(
+        ["tenant_id", "purchase_order_id"], ["purchase_orders.tenant_id", "purchase_orders.id"]
+    ),
+)
+
+# The states whose lines are still coming (domain.orders: DRAFT and OPEN).
+COMING_STATES = (PurchaseOrderState.DRAFT.value, *(s.value for s in OPEN))
+
+# Partial: only lines still coming, so an index probe never wades through a
+# warehouse's years of received and cancelled lines. A query uses it only if
+# it repeats this predicate with the states as literals (order_lines.py).
+_coming = purchase_order_lines.c.state.in_(COMING_STATES)
+Index(
+    "ix_purchase_order_lines_coming",
+    purchase_order_lines.c.tenant_id,
+    purchase_order_lines.c.warehouse_id,
+    purchase_order_lines.c.sku,
+    postgresql_where=_coming,
+    sqlite_where=_coming,
 )
 
 receipts = Table(

@@ -4,7 +4,7 @@ and stand-ins for the catalog and stock ports, for fast specifications."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -16,7 +16,7 @@ from kit.uow import Units
 from svc_procure import ports
 from svc_procure.domain.orders import OPEN, PurchaseOrder, PurchaseOrderState, Receipt, ReceiptState
 from svc_procure.domain.suppliers import Status, Supplier, SupplierItem
-from svc_procure.ports import OrderFilter, ProcureUnit, ReceiptFilter
+from svc_procure.ports import Coming, OrderFilter, ProcureUnit, ReceiptFilter
 
 Key = tuple[str, str]  # (tenant_id, id)
 
@@ -95,11 +95,12 @@ class MemorySupplierItems(ports.SupplierItems):
     async def active(
         self, tenant_id: str, skus: Sequence[str], supplier_id: str | None = None
     ) -> list[SupplierItem]:
+        wanted = set(skus)  # a page of replenishment asks for 1000
         return [
             i
             for (t, _), i in self.rows.items()
             if t == tenant_id
-            and i.sku in skus
+            and i.sku in wanted
             and i.status is Status.ACTIVE
             and (supplier_id is None or i.supplier_id == supplier_id)
         ]
@@ -143,13 +144,19 @@ class MemoryPurchaseOrders(ports.PurchaseOrders):
         self.rows[order.tenant_id, order.id] = order
         return True
 
-    async def incoming(self, tenant_id: str, warehouse_id: str) -> list[PurchaseOrder]:
-        states = (PurchaseOrderState.DRAFT, *OPEN)
-        return [
-            o
-            for (t, _), o in self.rows.items()
-            if t == tenant_id and o.warehouse_id == warehouse_id and o.state in states
-        ]
+    async def coming(self, tenant_id: str, warehouse_id: str, skus: Sequence[str]) -> dict[str, Coming]:
+        wanted, incoming = set(skus), (PurchaseOrderState.DRAFT, *OPEN)
+        out: dict[str, Coming] = {}
+        for (t, _), o in self.rows.items():
+            if t != tenant_id or o.warehouse_id != warehouse_id or o.state not in incoming:
+                continue
+            for line in (x for x in o.lines if x.sku in wanted):
+                due, was = line.quantity_ordered - line.quantity_received, out.get(line.sku, Coming())
+                if o.state is PurchaseOrderState.DRAFT:
+                    out[line.sku] = Coming(was.on_order, was.draft + due)
+                else:
+                    out[line.sku] = Coming(was.on_order + due, was.draft)
+        return out
 
     async def list(
         self, tenant_id: str, where: OrderFilter, before: tuple[datetime, str] | None, limit: int
@@ -251,12 +258,16 @@ class Catalog:
 
 @dataclass
 class Stock:
-    """The stock ledger: warehouses (id -> active), low levels and demand to
-    report, and receipts booked once per request id, unless unreachable."""
+    """The stock ledger: warehouses (id -> active), low levels (served in
+    pages of `page_size`, as given) and demand to report, and receipts booked
+    once per request id, unless unreachable. `asked` records the questions
+    about levels and demand, to see what a caller reads and in what pieces."""
 
     warehouses: dict[str, bool] = field(default_factory=dict)
     low: dict[str, list[LowLevel]] = field(default_factory=dict)
     demands: dict[str, Demand] = field(default_factory=dict)
+    page_size: int = 1000
+    asked: list[tuple[str, list[str]]] = field(default_factory=list)
     booked: dict[str, list[str]] = field(default_factory=dict)
     on_hand: dict[tuple[str, str], int] = field(default_factory=dict)
     # The tenant of the system work each booking ran as ("" for a user's call).
@@ -271,12 +282,22 @@ class Stock:
         self._reach()
         return self.warehouses.get(warehouse_id)
 
-    async def low_levels(self, warehouse_id: str) -> list[LowLevel]:
+    async def low_level_pages(self, warehouse_id: str) -> AsyncIterator[list[LowLevel]]:
+        levels = self.low.get(warehouse_id, [])
+        for first in range(0, max(len(levels), 1), self.page_size):  # nothing low: one empty page
+            self._reach()
+            page = levels[first : first + self.page_size]
+            self.asked.append(("low", [lv.sku for lv in page]))
+            yield page
+
+    async def low_levels_of(self, warehouse_id: str, skus: Sequence[str]) -> list[LowLevel]:
         self._reach()
-        return list(self.low.get(warehouse_id, []))
+        self.asked.append(("low_of", list(skus)))
+        return [lv for lv in self.low.get(warehouse_id, []) if lv.sku in skus]
 
     async def demand(self, warehouse_id: str, skus: Sequence[str], start: datetime) -> dict[str, Demand]:
         self._reach()
+        self.asked.append(("demand", list(skus)))
         return {sku: self.demands[sku] for sku in skus if sku in self.demands}
 
     async def receive(

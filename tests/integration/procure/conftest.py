@@ -23,14 +23,14 @@ FAST = {"STOCKMESH_PROCURE_BOOKING_SECONDS": "0.3"}
 
 
 def procure_stack(
-    stacks: Stacks, *, variant: str = "", stock_address: str | None = None
+    stacks: Stacks, *, variant: str = "", stock_address: str | None = None, backend: str = BACKEND
 ) -> harness.ServiceProcess:
-    user = stacks.user(BACKEND)
-    catalog = stacks.service("catalog", BACKEND, env={"STOCKMESH_USER_ADDR": user.address})
-    stock = stock_stack(stacks, BACKEND)
+    user = stacks.user(backend)
+    catalog = stacks.service("catalog", backend, env={"STOCKMESH_USER_ADDR": user.address})
+    stock = stock_stack(stacks, backend)
     return stacks.service(
         "procure",
-        BACKEND,
+        backend,
         env={
             "STOCKMESH_USER_ADDR": user.address,
             "STOCKMESH_CATALOG_ADDR": catalog.address,
