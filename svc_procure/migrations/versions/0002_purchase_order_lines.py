@@ -20,7 +20,7 @@ would be summed as it was.
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-12-02 10:00:00
+Create Date: 2026-11-30 13:20:00
 """
 
 from collections.abc import Sequence
