@@ -93,10 +93,10 @@ PLAN_CACHE_MODE = "force_custom_plan"
 
 
 def _session_options(target: URL) -> str:
-    given = target.query.get("options", "")
-    return " ".join(
-        [*([given] if isinstance(given, str) and given else []), f"-c plan_cache_mode={PLAN_CACHE_MODE}"]
-    )
+    """The URL's own `options`, if it has any, then the plan cache mode."""
+    given = target.query.get("options")
+    ours = f"-c plan_cache_mode={PLAN_CACHE_MODE}"
+    return f"{given} {ours}" if isinstance(given, str) and given else ours
 
 
 class Database:
