@@ -8,7 +8,7 @@ BUF := node_modules/.bin/buf
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help up test check lint typecheck proto-lint proto-breaking gen gen-check unit pytest migrate admin certs demo smoke bench bench-gateway clean
+.PHONY: help up test check lint typecheck proto-lint proto-breaking gen gen-check unit pytest migrate admin certs demo smoke bench bench-gateway scale clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ smoke: $(STAMP) ## HTTP probe of a running system (ARGS=--base-url URL --tenant 
 
 bench: $(STAMP) ## Reservation throughput vs a bare UPDATE loop on PostgreSQL (ARGS=--clients 32 64 --replicas 2)
 	$(BIN)/python -m bench.reservations $(ARGS)
+
+scale: $(STAMP) ## How every read grows from 1k to 100k SKUs on PostgreSQL, with plans (ARGS=--sizes 1000 10000 --calls 50)
+	$(BIN)/python -m bench.scale $(ARGS)
 
 bench-gateway: $(STAMP) ## REST gateway vs direct gRPC, SSE fan-out to 1,000 subscribers (ARGS=--compare-servers --profile)
 	$(BIN)/python -m bench.gateway $(ARGS)

@@ -77,12 +77,19 @@ def run_env(metadata: MetaData) -> None:
 
 
 def create_index_concurrently(
-    name: str, table: str, columns: Sequence[str], *, using: str = "btree", storage: str = ""
+    name: str,
+    table: str,
+    columns: Sequence[str],
+    *,
+    using: str = "btree",
+    include: Sequence[str] = (),
+    storage: str = "",
 ) -> None:
     """PostgreSQL: CREATE INDEX CONCURRENTLY, outside the migration's
     transaction, so a large table stays writable while the index builds.
-    `columns` are SQL (a column or an expression); `storage` the index's
-    storage parameters, if any (`WITH (...)`). A build interrupted, or
+    `columns` are SQL (a column or an expression); `include` columns stored
+    in the index for index-only scans; `storage` the index's storage
+    parameters, if any (`WITH (...)`). A build interrupted, or
     stopped by LOCK_TIMEOUT behind a long transaction, leaves an INVALID
     index: migrating again drops it and builds it anew."""
     with op.get_context().autocommit_block():
@@ -95,10 +102,11 @@ def create_index_concurrently(
         )
         if invalid.first() is not None:
             op.execute(f"DROP INDEX CONCURRENTLY {name}")
+        covering = f" INCLUDE ({', '.join(include)})" if include else ""
         with_storage = f" WITH ({storage})" if storage else ""
         op.execute(
             f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} "
-            f"USING {using} ({', '.join(columns)}){with_storage}"
+            f"USING {using} ({', '.join(columns)}){covering}{with_storage}"
         )
 
 

@@ -30,6 +30,13 @@ WHERE indrelid = ANY(%(tables)s::regclass[])
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u'))
 """
 
+# Statistics targets set on index columns (an expression's), kept with the index.
+TARGETS = """
+SELECT i.indexrelid::regclass::text, a.attnum, a.attstattarget
+FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indexrelid
+WHERE i.indrelid = ANY(%(tables)s::regclass[]) AND a.attstattarget >= 0
+"""
+
 COLUMN_TYPES = (
     "SELECT attname, atttypid::int FROM pg_attribute WHERE attrelid = %(table)s::regclass AND attnum > 0"
 )
@@ -45,10 +52,12 @@ def random_uuid(rng: random.Random) -> str:
 @contextlib.contextmanager
 def without_keys(conn: psycopg.Connection[Any], tables: Sequence[str]) -> Iterator[None]:
     """The tables without their keys and indexes while the block runs, then
-    with the very same ones again (built in one pass each, and checked)."""
+    with the very same ones again (built in one pass each, and checked), and
+    their columns' statistics targets."""
     names = {"tables": list(tables)}
     constraints = conn.execute(CONSTRAINTS, names).fetchall()
     indexes = conn.execute(INDEXES, names).fetchall()
+    targets = conn.execute(TARGETS, names).fetchall()
     for table, name, _ in constraints:
         drop = sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}")
         conn.execute(drop.format(sql.SQL(table), sql.Identifier(name)))
@@ -57,6 +66,9 @@ def without_keys(conn: psycopg.Connection[Any], tables: Sequence[str]) -> Iterat
     yield
     for _, definition in indexes:
         conn.execute(definition)
+    for index, column, target in targets:
+        alter = sql.SQL("ALTER INDEX {} ALTER COLUMN {} SET STATISTICS {}")
+        conn.execute(alter.format(sql.SQL(index), sql.Literal(column), sql.Literal(target)))
     for table, name, definition in reversed(constraints):
         conn.execute(
             sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(

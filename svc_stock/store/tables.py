@@ -109,7 +109,18 @@ movements = Table(
     Column("created_at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "sequence"),
-    Index(None, "tenant_id", "warehouse_id", "sku", "sequence"),
+    # A level's history. It carries the deltas, type and time, so a level's
+    # sums (reconciliation), its demand and its last sequence are read from
+    # the index alone on PostgreSQL, in SKU order, without visiting the
+    # ledger's rows scattered over the table.
+    Index(
+        "ix_movements_level_history",
+        "tenant_id",
+        "warehouse_id",
+        "sku",
+        "sequence",
+        postgresql_include=["quantity_delta", "reserved_delta", "type", "effective_at"],
+    ),
     Index(None, "tenant_id", "sku", "sequence"),  # an SKU's history across warehouses
     Index(None, "tenant_id", "reference"),
     Index(None, "tenant_id", "reservation_id"),
