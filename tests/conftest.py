@@ -73,6 +73,17 @@ class Stacks:
         self.cleanups.close()
 
 
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of the test's own on each backend, empty: a SQLite file,
+    then a PostgreSQL database (dropped after)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+    else:
+        with harness.postgres_database() as found:
+            yield found
+
+
 @pytest.fixture(scope="session")
 def stacks(tls_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stacks]:
     started = Stacks(tls_dir, tmp_path_factory)

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,26 +23,16 @@ from svc_catalog import domain
 from svc_catalog.store.products import SqlProducts
 from svc_catalog.store.tables import products, variants
 from svc_catalog.store.variants import SqlVariants
-from tests import harness
 
 TENANT = "tenant-a"
 OTHER = "tenant-b"
 STEMS = ["rot", "rote", "rotwein", "blau", "bläulich", "café", "cafe", "öl", "olive", "x", "x1", "42", "4200"]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'catalog.db'}"
-    else:
-        with harness.postgres_database() as found:
-            yield found
-
-
 @pytest.fixture
-async def seeded(url: str) -> AsyncIterator[Database]:
-    migrations.upgrade("catalog", url)
-    db = Database(url)
+async def seeded(empty_database_url: str) -> AsyncIterator[Database]:
+    migrations.upgrade("catalog", empty_database_url)
+    db = Database(empty_database_url)
     rng = random.Random(7)
     now = datetime(2026, 11, 30, tzinfo=UTC)
     rows: list[dict[str, Any]] = []

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import ClauseElement, Table, insert, text
@@ -26,7 +25,6 @@ from svc_procure.ports import Coming, ProcureUnit
 from svc_procure.store import order_lines, tables, unit
 from svc_procure.store.suppliers import active_items_query
 from svc_procure.usecases.replenishment import Replenishment
-from tests import harness
 from tests.fakes.procure import Stock
 from tests.support.procure_world import WHEN, World, before, low, order, random_world, supplier
 
@@ -35,19 +33,10 @@ S = PurchaseOrderState
 BUYER = Principal("u1", TENANT, frozenset({Role.BUYER}), "token")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'procure.db'}"
-    else:
-        with harness.postgres_database() as found:
-            yield found
-
-
 @pytest.fixture
-async def database(url: str) -> AsyncIterator[Database]:
-    migrations.upgrade("procure", url)
-    db = Database(url)
+async def database(empty_database_url: str) -> AsyncIterator[Database]:
+    migrations.upgrade("procure", empty_database_url)
+    db = Database(empty_database_url)
     yield db
     await db.dispose()
 
@@ -158,8 +147,8 @@ async def test_each_pages_reads_are_served_by_indexes(database: Database) -> Non
     assert "ix_supplier_items_tenant_id_sku" in items, items[:500]
 
 
-async def test_the_migration_copies_the_lines_of_existing_orders(url: str) -> None:
-    migrations.upgrade("procure", url, "0001")
+async def test_the_migration_copies_the_lines_of_existing_orders(empty_database_url: str) -> None:
+    migrations.upgrade("procure", empty_database_url, "0001")
     acme = supplier(TENANT, 1)
     existing = [
         order(1, acme, WAREHOUSE, S.SUBMITTED, [("A", 10, 0), ("B", 3, 0)]),
@@ -168,13 +157,13 @@ async def test_the_migration_copies_the_lines_of_existing_orders(url: str) -> No
         order(4, acme, WAREHOUSE, S.RECEIVED, [("A", 9, 9)]),
         order(5, acme, "elsewhere", S.SUBMITTED, [("A", 7, 0)]),
     ]
-    db = Database(url)
+    db = Database(empty_database_url)
     try:
         async with db.transaction() as conn:  # rows as a 0001 store wrote them: lines as JSON only
             await conn.execute(insert(tables.suppliers).values(**row_of(acme, tables.suppliers)))
             for o in existing:
                 await conn.execute(insert(tables.purchase_orders).values(**order_row(o)))
-        migrations.upgrade("procure", url)
+        migrations.upgrade("procure", empty_database_url)
         async with units_on(db).read() as uow:
             assert await uow.orders.coming(TENANT, WAREHOUSE, ["A", "B"]) == {
                 "A": Coming(16, 0),

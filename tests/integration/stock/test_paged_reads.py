@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +27,6 @@ from svc_stock.store.unit import units
 from svc_stock.usecases import reconciliation
 from svc_stock.usecases.levels import Levels
 from svc_stock.usecases.movements import Movements
-from tests import harness
 
 TENANT = "tenant-a"
 WHO = Principal("admin-1", TENANT, frozenset({Role.ADMIN}), "token")
@@ -43,18 +41,9 @@ class Seeded:
     movements: list[dict[str, Any]]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'stock.db'}"
-    else:
-        with harness.postgres_database() as found:
-            yield found
-
-
 @pytest.fixture
-async def seeded(url: str) -> AsyncIterator[Seeded]:
-    migrations.upgrade("stock", url)
+async def seeded(empty_database_url: str) -> AsyncIterator[Seeded]:
+    migrations.upgrade("stock", empty_database_url)
     rng = random.Random(11)
     level_rows: list[dict[str, Any]] = []
     movement_rows: list[dict[str, Any]] = []
@@ -68,7 +57,7 @@ async def seeded(url: str) -> AsyncIterator[Seeded]:
                 on_hand += delta
                 movement_rows.append(_movement(len(movement_rows) + 1, kind, w, sku, delta, on_hand, rng))
             level_rows.append(_level(w, sku, on_hand, reorder_point=rng.choice([0, 5, 50])))
-    db = Database(url)
+    db = Database(empty_database_url)
     async with db.transaction() as conn:
         await conn.execute(
             insert(warehouses),
