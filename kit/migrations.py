@@ -76,7 +76,7 @@ def run_env(metadata: MetaData) -> None:
     engine.dispose()
 
 
-def create_index_concurrently(
+def create_index(
     name: str,
     table: str,
     columns: Sequence[str],
@@ -85,13 +85,17 @@ def create_index_concurrently(
     include: Sequence[str] = (),
     storage: str = "",
 ) -> None:
-    """PostgreSQL: CREATE INDEX CONCURRENTLY, outside the migration's
-    transaction, so a large table stays writable while the index builds.
-    `columns` are SQL (a column or an expression); `include` columns stored
-    in the index for index-only scans; `storage` the index's storage
-    parameters, if any (`WITH (...)`). A build interrupted, or
-    stopped by LOCK_TIMEOUT behind a long transaction, leaves an INVALID
-    index: migrating again drops it and builds it anew."""
+    """An index on a table that may be large. PostgreSQL: CREATE INDEX
+    CONCURRENTLY, outside the migration's transaction, so the table stays
+    writable while it builds; `columns` are SQL (a column or an expression),
+    `include` columns stored for index-only scans, `storage` the index's
+    storage parameters (`WITH (...)`). A build interrupted, or stopped by
+    LOCK_TIMEOUT behind a long transaction, leaves an INVALID index:
+    migrating again drops it and builds it anew. SQLite (one writer, no
+    INCLUDE): a plain index of `columns`, which must then be column names."""
+    if op.get_bind().dialect.name != "postgresql":
+        op.create_index(name, table, list(columns))
+        return
     with op.get_context().autocommit_block():
         invalid = op.get_bind().execute(
             text(
@@ -110,7 +114,11 @@ def create_index_concurrently(
         )
 
 
-def drop_index_concurrently(name: str) -> None:
-    """PostgreSQL: DROP INDEX CONCURRENTLY, outside the migration's transaction."""
+def drop_index(name: str, table: str) -> None:
+    """PostgreSQL: DROP INDEX CONCURRENTLY, outside the migration's
+    transaction; SQLite: DROP INDEX."""
+    if op.get_bind().dialect.name != "postgresql":
+        op.drop_index(name, table)
+        return
     with op.get_context().autocommit_block():
         op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")

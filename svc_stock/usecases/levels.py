@@ -92,4 +92,4 @@ class Levels:
         return await self.units.once(request, cmd, Level)(work)
 
     async def reconcile(self, who: Principal, warehouse_id: str | None) -> Reconciliation:
-        return await reconcile(self.units, who.tenant_id, warehouse_id, self.now)
+        return await reconcile(self.units, who.tenant_id, warehouse_id)

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from kit.uow import Units
-from svc_stock.ports import SkuRange, StockUnit
+from svc_stock.ports import Key, SkuRange, StockUnit
 from svc_stock.usecases.warehouses import existing_warehouses
 
 MAX_DRIFTS = 1000
@@ -46,9 +46,7 @@ class Reconciliation:
     checked_at: datetime
 
 
-async def reconcile(
-    units: Units[StockUnit], tenant_id: str, warehouse_id: str | None, now: Callable[[], datetime]
-) -> Reconciliation:
+async def reconcile(units: Units[StockUnit], tenant_id: str, warehouse_id: str | None) -> Reconciliation:
     """Check every level of one warehouse (or of all) on one snapshot (a
     read-only unit); drifts ordered by warehouse, then SKU."""
     checked = 0
@@ -87,7 +85,7 @@ async def reconcile(
                     "drifts_so_far": len(drifts),
                 },
             )
-    return Reconciliation(checked, drifts, found_more, sequence, now())
+    return Reconciliation(checked, drifts, found_more, sequence, units.now())
 
 
 async def _every_warehouse(uow: StockUnit, tenant_id: str) -> list[str]:
@@ -106,8 +104,8 @@ def _drifts(
     sku: str,
     on_hand: int,
     reserved: int,
-    ledger: dict[tuple[str, str], tuple[int, int]],
-    held: dict[tuple[str, str], int],
+    ledger: dict[Key, tuple[int, int]],
+    held: dict[Key, int],
 ) -> Iterator[Drift]:
     ledger_on_hand, ledger_reserved = ledger.get((warehouse, sku), (0, 0))
     in_holds = held.get((warehouse, sku), 0)

@@ -7,7 +7,7 @@ B-tree index that the keyset cursor positions.
 PostgreSQL: a GIN index on `to_tsvector('simple', search_text)` for products
 and variants, built CONCURRENTLY (outside the migration's transaction) so a
 large catalog stays writable while it builds
-(`kit.migrations.create_index_concurrently`). Without GIN's pending list
+(`kit.migrations.create_index`). Without GIN's pending list
 (`fastupdate = off`): a search reads only the index, whenever VACUUM last
 ran (a pending list of recent writes is scanned whole by every search: 5-9
 ms at 100k products against 0.03-0.3 ms); catalog writes are rare next to
@@ -34,7 +34,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from kit.migrations import create_index_concurrently, drop_index_concurrently
+from kit.migrations import create_index, drop_index
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -79,11 +79,11 @@ def _sqlite_fts(table: str) -> list[str]:
 
 
 def upgrade() -> None:
+    for name, columns in FILTERS.items():
+        create_index(name, "products", columns)
     if op.get_bind().dialect.name == "postgresql":
-        for name, columns in FILTERS.items():
-            create_index_concurrently(name, "products", columns)
         for table in TABLES:
-            create_index_concurrently(
+            create_index(
                 f"{table}_search",
                 table,
                 ["to_tsvector('simple'::regconfig, search_text)"],
@@ -92,8 +92,6 @@ def upgrade() -> None:
             )
         op.execute(f"ALTER INDEX variants_search ALTER COLUMN 1 SET STATISTICS {VARIANT_WORDS_STATISTICS}")
         return
-    for name, columns in FILTERS.items():
-        op.create_index(name, "products", columns)
     for table in TABLES:
         for statement in _sqlite_fts(table):
             op.execute(statement)
@@ -101,14 +99,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        for name in FILTERS:
-            drop_index_concurrently(name)
         for table in TABLES:
-            drop_index_concurrently(f"{table}_search")
-        return
-    for table in TABLES:
-        for trigger in ("insert", "delete", "update"):
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_fts_{trigger}")
-        op.execute(f"DROP TABLE IF EXISTS {table}_fts")
+            drop_index(f"{table}_search", table)
+    else:
+        for table in TABLES:
+            for trigger in ("insert", "delete", "update"):
+                op.execute(f"DROP TRIGGER IF EXISTS {table}_fts_{trigger}")
+            op.execute(f"DROP TABLE IF EXISTS {table}_fts")
     for name in FILTERS:
-        op.drop_index(name, "products")
+        drop_index(name, "products")

@@ -13,9 +13,7 @@ Create Date: 2026-11-30 13:10:00
 
 from collections.abc import Sequence
 
-from alembic import op
-
-from kit.migrations import create_index_concurrently, drop_index_concurrently
+from kit.migrations import create_index, drop_index
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -29,14 +27,8 @@ COLUMNS = ["tenant_id", "sku", "sequence"]
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        create_index_concurrently(INDEX, "movements", COLUMNS)
-    else:
-        op.create_index(INDEX, "movements", COLUMNS)
+    create_index(INDEX, "movements", COLUMNS)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        drop_index_concurrently(INDEX)
-    else:
-        op.drop_index(INDEX, "movements")
+    drop_index(INDEX, "movements")

@@ -16,9 +16,7 @@ Create Date: 2026-11-30 13:45:00
 
 from collections.abc import Sequence
 
-from alembic import op
-
-from kit.migrations import create_index_concurrently, drop_index_concurrently
+from kit.migrations import create_index, drop_index
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -32,18 +30,10 @@ INCLUDE = ["quantity_delta", "reserved_delta", "type", "effective_at"]
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        create_index_concurrently(NEW, "movements", COLUMNS, include=INCLUDE)
-        drop_index_concurrently(OLD)
-    else:
-        op.create_index(NEW, "movements", COLUMNS)
-        op.drop_index(OLD, "movements")
+    create_index(NEW, "movements", COLUMNS, include=INCLUDE)
+    drop_index(OLD, "movements")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        create_index_concurrently(OLD, "movements", COLUMNS)
-        drop_index_concurrently(NEW)
-    else:
-        op.create_index(OLD, "movements", COLUMNS)
-        op.drop_index(NEW, "movements")
+    create_index(OLD, "movements", COLUMNS)
+    drop_index(NEW, "movements")

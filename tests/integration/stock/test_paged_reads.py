@@ -220,7 +220,7 @@ async def test_reconciliation_slice_by_slice_checks_every_level_and_finds_each_d
                 .values(on_hand=levels.c.on_hand + 1)
             )
 
-    report = await reconciliation.reconcile(units(seeded.db, lambda: NOW), TENANT, None, lambda: NOW)
+    report = await reconciliation.reconcile(units(seeded.db, lambda: NOW), TENANT, None)
 
     assert report.checked == len(seeded.levels)
     assert [(d.warehouse_id, d.sku, d.kind) for d in report.drifts] == [

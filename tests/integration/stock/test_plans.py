@@ -99,3 +99,19 @@ async def test_a_page_of_levels_is_planned_for_its_cursor_every_time(ledger_db: 
     generic, custom = await _plans(ledger_db, "FROM stock_levels")
 
     assert (generic, custom) == (0, RUNS - 5)
+
+
+async def test_the_reservation_hot_path_keeps_the_plan_postgresql_chose(ledger_db: Database) -> None:
+    """Its fixed batch statements are not planned again on every batch."""
+    for _ in range(RUNS):
+        async with ledger_db.driver_transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT count(*) FROM stock_levels WHERE tenant_id = %s AND warehouse_id = %s",
+                (TENANT, WAREHOUSE),
+            )
+            assert await cursor.fetchone() == (SKUS,)
+
+    generic, custom = await _plans(ledger_db, "FROM stock_levels WHERE tenant_id = $1")
+
+    assert generic > 0
+    assert generic + custom == RUNS - 5
