@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from kit import services
+from kit.mesh import files as mesh_files
 from kit.settings import SettingsError, TlsMode, number, service_account, spiffe_id
 
 ACCOUNT = "gateway"  # the certificate `stockmesh certs` issues for the edge
@@ -39,6 +40,7 @@ class GatewaySettings:
     trust_domain: str = "stockmesh.local"
     namespace: str = "stockmesh"
     environ: Mapping[str, str] = field(default_factory=dict)
+    mesh_dir: Path = mesh_files.DEFAULT_DIR  # the mesh's client policy for calls to the services
     call_timeout_seconds: float = 10.0  # the deadline of a call whose client asks none
     max_timeout_seconds: float = 60.0  # the longest deadline a client may ask for
     stream_max_seconds: float = 3600.0  # how long a server stream (SSE) may stay open
@@ -102,6 +104,7 @@ class GatewaySettings:
             trust_domain=env.get("STOCKMESH_TRUST_DOMAIN", "stockmesh.local"),
             namespace=env.get("STOCKMESH_NAMESPACE", "stockmesh"),
             environ={k: v for k, v in env.items() if k.startswith("STOCKMESH_") and k.endswith("_ADDR")},
+            mesh_dir=mesh_files.mesh_dir(env),
             call_timeout_seconds=number(env, "STOCKMESH_GATEWAY_TIMEOUT_SECONDS", 10.0),
             max_timeout_seconds=number(env, "STOCKMESH_GATEWAY_MAX_TIMEOUT_SECONDS", 60.0),
             stream_max_seconds=number(env, "STOCKMESH_GATEWAY_STREAM_MAX_SECONDS", 3600.0),

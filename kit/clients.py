@@ -1,8 +1,10 @@
 """Channels to the other services: mTLS with this workload's identity locally
-(plaintext to the Istio sidecar in the cluster), traced, with a deadline on
-every call and the request id and the user's token carried along. A
-service's channels raise a neighbour's status as a kit error, by the one
-rule of `kit.neighbours`; the gateway's relay channels hand it on untouched.
+(plaintext to the Istio sidecar in the cluster), traced, with the request id
+and the user's token carried along, under the mesh's client policy for the
+called service (`kit.mesh.client`: the VirtualService's deadline and
+retries, the DestinationRule's circuit breaking). A service's channels raise
+a neighbour's status as a kit error, by the one rule of `kit.neighbours`;
+the gateway's relay channels hand it on untouched.
 
 The client span is started here rather than by opentelemetry-instrumentation-
 grpc's aio interceptor: that one awaits the call's status inside the
@@ -14,7 +16,6 @@ ends when the call does, so `call.cancel()` cancels the RPC.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +26,8 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from kit import auth, context, neighbours, status, tls
+from kit.mesh import files, traffic
+from kit.mesh.client import Traffic
 from kit.settings import TlsMode, service_account
 
 
@@ -40,28 +43,10 @@ class ChannelSettings(Protocol):
     @property
     def tls_dir(self) -> Path: ...
     @property
-    def call_timeout_seconds(self) -> float: ...
+    def namespace(self) -> str: ...
+    @property
+    def mesh_dir(self) -> Path: ...
     def peer(self, service: str) -> str: ...
-
-
-# UNAVAILABLE means the call never reached a handler or the server went away;
-# every mutating RPC carries a request_id, so a retry cannot take effect twice.
-_SERVICE_CONFIG = json.dumps(
-    {
-        "methodConfig": [
-            {
-                "name": [{}],
-                "retryPolicy": {
-                    "maxAttempts": 3,
-                    "initialBackoff": "0.05s",
-                    "maxBackoff": "0.5s",
-                    "backoffMultiplier": 2,
-                    "retryableStatusCodes": ["UNAVAILABLE"],
-                },
-            }
-        ]
-    }
-)
 
 
 tracer = trace.get_tracer("kit.clients")
@@ -87,17 +72,15 @@ def _outgoing_metadata(metadata: Any, span: trace.Span) -> aio.Metadata:
     return out
 
 
-class _Propagate(neighbours.UnaryInterceptor, neighbours.StreamInterceptor):
-    """Starts the client span and adds the trace context, the request id, the
-    caller's token and a default deadline."""
-
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
+class _Propagate:
+    """Starts the client span and adds the trace context, the request id and
+    the caller's token (one class per interceptor kind below: a channel files
+    an interceptor under one kind only)."""
 
     def _details(self, details: aio.ClientCallDetails, span: trace.Span) -> aio.ClientCallDetails:
         return aio.ClientCallDetails(
             method=details.method,
-            timeout=details.timeout if details.timeout is not None else self.timeout,
+            timeout=details.timeout,
             metadata=_outgoing_metadata(details.metadata, span),
             credentials=details.credentials,
             wait_for_ready=details.wait_for_ready,
@@ -121,11 +104,15 @@ class _Propagate(neighbours.UnaryInterceptor, neighbours.StreamInterceptor):
         _finish_when_done(call, span)
         return call
 
+
+class _PropagateUnary(_Propagate, neighbours.UnaryInterceptor):
     async def intercept_unary_unary(
         self, continuation: Callable[..., Any], details: aio.ClientCallDetails, request: Any
     ) -> Any:
         return await self._call(continuation, details, request)
 
+
+class _PropagateStream(_Propagate, neighbours.StreamInterceptor):
     async def intercept_unary_stream(
         self, continuation: Callable[..., Any], details: aio.ClientCallDetails, request: Any
     ) -> Any:
@@ -165,6 +152,8 @@ class Channels:
         self.settings = settings
         self.extra_options = list(options)
         self._channels: dict[tuple[str, bool], aio.Channel] = {}
+        self._mesh: list[files.Resource] | None = None
+        self.traffic: dict[str, Traffic] = {}
 
     def get(self, service: str) -> aio.Channel:
         return self._channel(service, relay=False)
@@ -178,14 +167,29 @@ class Channels:
             self._channels[key] = self._open(service, relay=relay)
         return self._channels[key]
 
+    def traffic_to(self, service: str) -> Traffic:
+        """The mesh's client policy for `service`, with its circuit state
+        (one per called service, shared by its channels)."""
+        if service not in self.traffic:
+            if self._mesh is None:
+                self._mesh = files.read(self.settings.mesh_dir)
+            host = traffic.host_of(service_account(service), self.settings.namespace)
+            local = self.settings.tls_mode == "mtls"  # in the cluster the sidecar retries and breaks circuits
+            self.traffic[service] = Traffic(
+                service, traffic.client_policy(self._mesh, host), retries=local, breaking=local
+            )
+        return self.traffic[service]
+
     def _open(self, service: str, *, relay: bool) -> aio.Channel:
         settings = self.settings
-        # The rule wraps the traced call, so the span ends with the neighbour's own status.
+        # Outermost the error rule, so it sees the last try's status; each
+        # try is its own traced call.
         interceptors: list[Any] = [] if relay else neighbours.interceptors(service)
-        interceptors.append(_Propagate(settings.call_timeout_seconds))
+        interceptors += self.traffic_to(service).interceptors()
+        interceptors += [_PropagateUnary(), _PropagateStream()]
         options: list[tuple[str, Any]] = [
-            ("grpc.service_config", _SERVICE_CONFIG),
-            ("grpc.enable_retries", 1),
+            # One retry layer: the mesh's policy (kit.mesh.client), never gRPC's own.
+            ("grpc.enable_retries", 0),
             ("grpc.keepalive_time_ms", 30_000),
             *self.extra_options,
         ]

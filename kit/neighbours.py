@@ -8,15 +8,17 @@ reading a response stream) gets a `kit.errors.ServiceError`, never a
 - the neighbour could not be reached or failed itself (UNAVAILABLE,
   DEADLINE_EXCEEDED and the other server faults of `kit.status.SERVER_FAULTS`)
   → `errors.Unavailable` with reason `<SERVICE>_UNAVAILABLE` (e.g.
-  CATALOG_UNAVAILABLE): the caller's call changed nothing and may be retried;
+  CATALOG_UNAVAILABLE), the neighbour's own words in the message: the call
+  may be retried with the same request_id (a change that did happen is
+  answered from its first outcome);
 - any other status (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
   FAILED_PRECONDITION, ABORTED, RESOURCE_EXHAUSTED, UNAUTHENTICATED, ...) → the
   same code, with the neighbour's message, reason and details
   (`kit.status.error_of`): a neighbour's refusal is the caller's refusal, never
   reported as UNAVAILABLE.
 
-UNAVAILABLE is retried by the channel's retry policy before it reaches the
-rule. A client decides on top of the rule only where its contract says so
+UNAVAILABLE is retried by the mesh's client policy (`kit.mesh.client`)
+before it reaches the rule. A client decides on top of the rule only where its contract says so
 (e.g. "no such warehouse" read as an answer, not an error).
 
 grpc.aio runs a channel's interceptors inside the call's own task, and
@@ -48,8 +50,10 @@ def error_from(service: str, error: grpc.RpcError) -> errors.ServiceError:
     """What a caller of `service` raises when `service` answered `error`."""
     code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
     if code in status.SERVER_FAULTS:
+        said = error.details() if hasattr(error, "details") else None
         return errors.Unavailable(
-            f"svc_{service} could not be reached or failed ({code.name}); nothing was changed",
+            f"svc_{service} could not be reached or failed ({code.name}: {said or 'no details'}); "
+            "retry with the same request_id",
             reason=f"{service.upper()}_UNAVAILABLE",
             metadata={"service": f"svc_{service}", "code": code.name},
         )

@@ -29,6 +29,8 @@ from sqlalchemy import Table
 
 from kit import auth, idempotency, logs, metrics, tls, tracing
 from kit.db import Database, redacted
+from kit.mesh import files as mesh_files
+from kit.mesh.authz import Authorizer, policies
 from kit.pipeline import CallPipeline
 from kit.settings import Settings
 
@@ -107,7 +109,19 @@ async def serve(service: Service, settings: Settings, *, ready: Callable[[int], 
     """Serve until SIGTERM or SIGINT, then drain in-flight calls and stop."""
     check_rules(service)
     tracing.configure(settings)
-    pipeline = CallPipeline(service.rules, service.verifier, identity_from=settings.tls_mode)
+    authorizer = Authorizer(
+        policies(mesh_files.read(settings.mesh_dir)),
+        namespace=settings.namespace,
+        labels=settings.labels,
+        trust_domain=settings.trust_domain,
+    )
+    pipeline = CallPipeline(
+        service.rules,
+        service.verifier,
+        authorizer=authorizer,
+        workload=settings.spiffe_id,
+        identity_from=settings.tls_mode,
+    )
     server = aio.server(interceptors=[pipeline])
     service.register(server)
     checker = Health(service.service_names)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from kit import services
+from kit.mesh import files as mesh_files
 
 TlsMode = Literal["mtls", "mesh"]
 
@@ -48,8 +49,10 @@ class Settings:
     otlp_endpoint: str | None
     health_probe_seconds: float
     grace_seconds: float
-    call_timeout_seconds: float
     token_leeway_seconds: float
+    # The mesh's policy files (kit.mesh) and this workload's version label.
+    mesh_dir: Path
+    version: str
     # Connections kept per process (and as many more at a peak); None: the
     # service's own default, sized for its load.
     database_pool_size: int | None = None
@@ -66,6 +69,12 @@ class Settings:
     @property
     def spiffe_id(self) -> str:
         return spiffe_id(self.trust_domain, self.namespace, self.account)
+
+    @property
+    def labels(self) -> Mapping[str, str]:
+        """The workload's labels, as its pods carry them: what the mesh's
+        policies select on."""
+        return {"app": self.account, "version": self.version}
 
     def peer(self, service: str) -> str:
         try:
@@ -114,8 +123,9 @@ class Settings:
             otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
             health_probe_seconds=number(env, "STOCKMESH_HEALTH_PROBE_SECONDS", 2.0),
             grace_seconds=number(env, "STOCKMESH_GRACE_SECONDS", 10.0),
-            call_timeout_seconds=number(env, "STOCKMESH_CALL_TIMEOUT_SECONDS", 5.0),
             token_leeway_seconds=number(env, "STOCKMESH_TOKEN_LEEWAY_SECONDS", 30.0, minimum=0.0),
+            mesh_dir=mesh_files.mesh_dir(env),
+            version=env.get("STOCKMESH_VERSION", "v1"),
             database_pool_size=int(number(env, "STOCKMESH_DATABASE_POOL_SIZE", 0, minimum=1)) or None,
             extra={k: v for k, v in env.items() if k.startswith(f"STOCKMESH_{service.upper()}_")},
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 from grpc import aio
 
 from kit.clients import Channels
+from kit.mesh.files import DEFAULT_DIR
 from kit.settings import TlsMode
 
 
@@ -23,7 +24,8 @@ class Loopback:
     spiffe_id: str = "spiffe://stockmesh.local/ns/stockmesh/sa/svc-test"
     tls_mode: TlsMode = "mesh"
     tls_dir: Path = Path()
-    call_timeout_seconds: float = 5.0
+    namespace: str = "stockmesh"
+    mesh_dir: Path = DEFAULT_DIR
 
     def peer(self, service: str) -> str:
         return f"127.0.0.1:{self.port}"

@@ -143,7 +143,7 @@ async def test_a_neighbour_that_fails_is_the_callers_unavailable_naming_the_neig
         await call(channels)
 
     assert caught.value.reason == "CATALOG_UNAVAILABLE"
-    assert "nothing was changed" in caught.value.message
+    assert "retry with the same request_id" in caught.value.message
     assert caught.value.metadata == {"service": "svc_catalog", "code": code.name}
 
 

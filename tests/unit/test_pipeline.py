@@ -13,7 +13,13 @@ from google.protobuf import struct_pb2
 from grpc import aio
 
 from kit import auth, errors, metrics, status
+from kit.mesh.authz import Authorizer
 from kit.pipeline import CallPipeline
+
+# No AuthorizationPolicy applies: every workload may call (the mesh's own
+# refusals are specified in tests/unit/mesh and tests/integration/mesh).
+OPEN = Authorizer([], namespace="n", labels={}, trust_domain="t")
+WORKLOAD = "spiffe://t/ns/n/sa/svc-test"
 
 SERVICE = "stockmesh.test.v1.Probe"
 
@@ -49,7 +55,9 @@ async def channel() -> AsyncIterator[aio.Channel]:
         f"/{SERVICE}/FindsNothing": auth.PUBLIC,
         f"/{SERVICE}/NeedsAUser": auth.ANY_USER,
     }
-    pipeline = CallPipeline(rules, auth.TokenVerifier(auth.KeySet(no_keys)))
+    pipeline = CallPipeline(
+        rules, auth.TokenVerifier(auth.KeySet(no_keys)), authorizer=OPEN, workload=WORKLOAD
+    )
     server = aio.server(interceptors=[pipeline])
     server.add_generic_rpc_handlers(
         [
@@ -144,7 +152,13 @@ async def whoami(request: struct_pb2.Struct, context: object) -> struct_pb2.Stru
 async def mesh_channel() -> AsyncIterator[aio.Channel]:
     """A server behind a (simulated) sidecar: the caller's identity comes from XFCC."""
     rules = {f"/{SERVICE}/Book": auth.roles(auth.Role.CLERK, services=frozenset({"svc-procure"}))}
-    pipeline = CallPipeline(rules, auth.TokenVerifier(auth.KeySet(no_keys)), identity_from="mesh")
+    pipeline = CallPipeline(
+        rules,
+        auth.TokenVerifier(auth.KeySet(no_keys)),
+        authorizer=OPEN,
+        workload=WORKLOAD,
+        identity_from="mesh",
+    )
     server = aio.server(interceptors=[pipeline])
     server.add_generic_rpc_handlers(
         [grpc.method_handlers_generic_handler(SERVICE, {"Book": handler(whoami)})]
