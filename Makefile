@@ -20,8 +20,10 @@ $(STAMP): pyproject.toml $(wildcard svc_*/__init__.py) $(wildcard tools/__init__
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-# buf is pinned exactly in package.json; no lockfile, because the registry
-# mirror here carries only some of buf's per-platform optional packages.
+# The Node tools (buf, and Istio's CRD schemas for kit/mesh/schemas.mjs) are
+# pinned exactly in package.json; no lockfile, because the registry mirror here
+# carries only some of buf's per-platform optional packages. buf stands for the
+# whole install: any change to package.json reinstalls everything.
 $(BUF): package.json
 	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
@@ -50,10 +52,10 @@ gen: $(STAMP) ## Regenerate gen/ from proto/
 gen-check: $(STAMP) ## Fail if gen/ is stale
 	$(BIN)/python ci/protos.py check
 
-unit: $(STAMP) ## The fast specifications alone: every use case on in-memory fakes, no database or process
+unit: $(STAMP) $(BUF) ## The fast specifications alone: every use case on in-memory fakes, no database or service
 	$(BIN)/python -m pytest -q tests/unit $(ARGS)
 
-pytest: $(STAMP) ## Only the pytest suite (ARGS=... passes options)
+pytest: $(STAMP) $(BUF) ## Only the pytest suite (ARGS=... passes options)
 	$(BIN)/python -m pytest $(ARGS)
 
 migrate: $(STAMP) ## Apply every service's migrations to its DATABASE_URL / SQLite file
