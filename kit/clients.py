@@ -191,6 +191,12 @@ class Channels:
             # One retry layer: the mesh's policy (kit.mesh.client), never gRPC's own.
             ("grpc.enable_retries", 0),
             ("grpc.keepalive_time_ms", 30_000),
+            # A neighbour back from an outage is reached within seconds, not
+            # after gRPC's default backoff of up to two minutes between
+            # connection attempts (the circuit breaker, not the channel,
+            # decides when to stop trying).
+            ("grpc.initial_reconnect_backoff_ms", 200),
+            ("grpc.max_reconnect_backoff_ms", 5_000),
             *self.extra_options,
         ]
         target = settings.peer(service)

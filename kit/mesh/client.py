@@ -112,13 +112,18 @@ def _headers(metadata: Any) -> Mapping[str, str]:
     return {str(k).lower(): v for k, v in (metadata or ()) if isinstance(v, str)}
 
 
-def _with_timeout(details: aio.ClientCallDetails, timeout: float | None) -> aio.ClientCallDetails:
+def _with_timeout(
+    details: aio.ClientCallDetails, timeout: float | None, *, retry: bool = False
+) -> aio.ClientCallDetails:
     return aio.ClientCallDetails(
         method=details.method,
         timeout=timeout,
         metadata=details.metadata,
         credentials=details.credentials,
-        wait_for_ready=details.wait_for_ready,
+        # A retry waits (within its per-try timeout) for the channel to
+        # reconnect, as Envoy's retry opens a new connection: without it, a
+        # channel backing off after a failed connection fails the try at once.
+        wait_for_ready=True if retry else details.wait_for_ready,
     )
 
 
@@ -147,7 +152,7 @@ class _Unary(neighbours.UnaryInterceptor):
             capped = per_try is not None and (remaining is None or per_try < remaining)
             timeout = per_try if capped else remaining
             try:
-                call = await continuation(_with_timeout(details, timeout), request)
+                call = await continuation(_with_timeout(details, timeout, retry=tries > 0), request)
                 try:
                     code = await call.code()
                 except asyncio.CancelledError:

@@ -13,7 +13,8 @@ from google.protobuf import struct_pb2
 from grpc import aio
 
 from kit import auth, errors, metrics, status
-from kit.mesh.authz import Authorizer
+from kit.mesh.authz import Authorizer, policies
+from kit.mesh.files import Resource
 from kit.pipeline import CallPipeline
 
 # No AuthorizationPolicy applies: every workload may call (the mesh's own
@@ -208,3 +209,107 @@ async def test_system_work_must_name_its_tenant(mesh_channel: aio.Channel) -> No
         await book(mesh_channel, [xfcc("svc-procure")])
 
     assert status.details_of(info.value).reason == "TENANT_MISSING"
+
+
+def only_procure_may_book() -> Authorizer:
+    """A workload whose AuthorizationPolicy lets svc-procure call Book."""
+    policy = Resource(
+        "sample.yaml#0",
+        {
+            "kind": "AuthorizationPolicy",
+            "metadata": {"name": "probe", "namespace": "n"},
+            "spec": {
+                "rules": [
+                    {
+                        "from": [{"source": {"principals": ["t/ns/n/sa/svc-procure"]}}],
+                        "to": [{"operation": {"paths": [f"/{SERVICE}/Book"]}}],
+                    }
+                ]
+            },
+        },
+    )
+    return Authorizer(policies([policy]), namespace="n", labels={}, trust_domain="t")
+
+
+@pytest.fixture
+async def guarded_channel() -> AsyncIterator[aio.Channel]:
+    rules = {
+        f"/{SERVICE}/Book": auth.roles(auth.Role.CLERK, services=frozenset({"svc-procure", "svc-order"}))
+    }
+    pipeline = CallPipeline(
+        rules,
+        auth.TokenVerifier(auth.KeySet(no_keys)),
+        authorizer=only_procure_may_book(),
+        workload=WORKLOAD,
+        identity_from="mesh",
+    )
+    server = aio.server(interceptors=[pipeline])
+    server.add_generic_rpc_handlers(
+        [grpc.method_handlers_generic_handler(SERVICE, {"Book": handler(whoami)})]
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    async with aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+        yield ch
+    await server.stop(None)
+
+
+async def test_the_mesh_policy_refuses_a_workload_it_does_not_allow_naming_both(
+    guarded_channel: aio.Channel, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="kit.rpc"), pytest.raises(aio.AioRpcError) as info:
+        await book(guarded_channel, [xfcc("svc-order"), (auth.TENANT_HEADER, "tenant-7")])
+
+    refusal = status.details_of(info.value)
+    assert (refusal.code, refusal.reason) == (grpc.StatusCode.PERMISSION_DENIED, "MESH_POLICY_DENIED")
+    assert refusal.metadata["caller"] == "spiffe://t/ns/n/sa/svc-order"
+    assert refusal.metadata["callee"] == WORKLOAD
+    logged = [r for r in caplog.records if r.getMessage() == "mesh policy refused a call"]
+    assert [(r.caller, r.callee) for r in logged] == [("spiffe://t/ns/n/sa/svc-order", WORKLOAD)]  # type: ignore[attr-defined]
+
+
+async def test_in_mesh_mode_a_call_without_the_sidecars_header_has_no_identity(
+    guarded_channel: aio.Channel,
+) -> None:
+    with pytest.raises(aio.AioRpcError) as info:
+        await book(guarded_channel, [(auth.TENANT_HEADER, "tenant-7")])
+
+    refusal = status.details_of(info.value)
+    assert (refusal.code, refusal.reason) == (grpc.StatusCode.UNAUTHENTICATED, "PEER_IDENTITY_MISSING")
+
+
+async def test_in_mesh_mode_the_sidecars_header_is_trusted_from_loopback(
+    guarded_channel: aio.Channel,
+) -> None:
+    seen = await book(guarded_channel, [xfcc("svc-procure"), (auth.TENANT_HEADER, "tenant-7")])
+    assert seen["peer"] == "spiffe://t/ns/n/sa/svc-procure"
+
+
+class FromAfar:
+    """A call's context as seen when the caller connected from another host."""
+
+    def __init__(self, peer: str) -> None:
+        self._peer = peer
+
+    def peer(self) -> str:
+        return self._peer
+
+
+@pytest.mark.parametrize("peer", ["ipv4:10.0.0.7:41234", "ipv6:[2001:db8::7]:41234", "unix:/tmp/sock"])
+def test_in_mesh_mode_the_sidecars_header_from_any_other_address_is_refused(peer: str) -> None:
+    pipeline = CallPipeline(
+        {}, auth.TokenVerifier(auth.KeySet(no_keys)), authorizer=OPEN, workload=WORKLOAD, identity_from="mesh"
+    )
+    with pytest.raises(errors.Unauthenticated) as info:
+        pipeline._peer(FromAfar(peer), dict([xfcc("svc-procure")]))  # type: ignore[arg-type]
+    assert info.value.reason == "FORWARDED_IDENTITY_UNTRUSTED"
+
+
+@pytest.mark.parametrize(
+    "peer", ["ipv4:127.0.0.6:41234", "ipv4:127.0.0.1:5", "ipv6:[::1]:41234", "ipv6:[::ffff:127.0.0.6]:9"]
+)
+def test_istios_inbound_source_addresses_are_loopback(peer: str) -> None:
+    pipeline = CallPipeline(
+        {}, auth.TokenVerifier(auth.KeySet(no_keys)), authorizer=OPEN, workload=WORKLOAD, identity_from="mesh"
+    )
+    assert pipeline._peer(FromAfar(peer), dict([xfcc("svc-procure")])) == "spiffe://t/ns/n/sa/svc-procure"  # type: ignore[arg-type]
