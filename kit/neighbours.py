@@ -80,8 +80,9 @@ class _Unary(UnaryInterceptor):
     async def intercept_unary_unary(
         self, continuation: Callable[..., Any], details: aio.ClientCallDetails, request: Any
     ) -> Any:
-        call = await continuation(details, request)
         try:
+            # An inner interceptor may refuse before any call exists (an open circuit).
+            call = await continuation(details, request)
             return await call
         except grpc.RpcError as exc:
             raise error_from(self.service, exc) from exc
@@ -94,7 +95,10 @@ class _Stream(StreamInterceptor):
     async def intercept_unary_stream(
         self, continuation: Callable[..., Any], details: aio.ClientCallDetails, request: Any
     ) -> Any:
-        call = await continuation(details, request)
+        try:
+            call = await continuation(details, request)
+        except grpc.RpcError as exc:
+            raise error_from(self.service, exc) from exc
 
         async def responses() -> AsyncIterator[Any]:
             try:

@@ -197,8 +197,14 @@ class ServiceProcess:
             raise RuntimeError(f"svc_{self.name} did not start; log:\n{self.log_tail()}")
         return self
 
+    @property
+    def behind_sidecar(self) -> bool:
+        """Mesh mode: plaintext on loopback, as behind an Istio sidecar."""
+        return self.env.get("STOCKMESH_TLS_MODE") == "mesh"
+
     def health(self) -> int | None:
-        with channel(self.address, self.tls_dir, self.account) as ch:
+        opened = grpc.insecure_channel(self.address) if self.behind_sidecar else self.channel(self.account)
+        with opened as ch:
             try:
                 reply = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=1.0)
             except grpc.RpcError:
