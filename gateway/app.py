@@ -130,6 +130,9 @@ class Gateway:
         transcode.fill_request_id(message, request.headers.get("idempotency-key"))
         transcode.fill_etag(route, message, request.headers.get("if-match"))
         metadata = [("x-request-id", request_id)]
+        canary = request.headers.get(context.CANARY_HEADER)
+        if canary:
+            metadata.append((context.CANARY_HEADER, canary))
         if token:
             metadata.append(("authorization", f"Bearer {token}"))
         if route.streaming:
@@ -227,6 +230,7 @@ def create_app(settings: GatewaySettings, table: RouteTable | None = None) -> St
                     "x-request-id",
                     "last-event-id",
                     "grpc-timeout",
+                    context.CANARY_HEADER,
                 ],
                 expose_headers=["etag", "x-request-id", "retry-after", "ratelimit", "ratelimit-policy"],
                 max_age=600,

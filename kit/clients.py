@@ -62,6 +62,9 @@ def _outgoing_metadata(metadata: Any, span: trace.Span) -> aio.Metadata:
     request_id = context.request_id.get()
     if request_id and "x-request-id" not in keys:
         out.add("x-request-id", request_id)
+    canary = context.canary.get()
+    if canary and context.CANARY_HEADER not in keys:
+        out.add(context.CANARY_HEADER, canary)
     tenant = context.system_tenant.get()
     if tenant:
         out.add(auth.TENANT_HEADER, tenant)

@@ -7,6 +7,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 request_id: ContextVar[str] = ContextVar("request_id", default="")
+# A tester's request for the canary: every call made for it carries the
+# header on, so the mesh routes each hop to subset v2 (the VirtualServices'
+# canary-tester routes), not only the first.
+CANARY_HEADER = "x-stockmesh-canary"
+canary: ContextVar[str] = ContextVar("canary", default="")
 # Set while a service does system work for one tenant, with no user behind it.
 system_tenant: ContextVar[str] = ContextVar("system_tenant", default="")
 

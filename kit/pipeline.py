@@ -204,6 +204,8 @@ class CallPipeline(aio.ServerInterceptor):  # type: ignore[type-arg]
     def _begin(self, metadata: Mapping[str, Any], method: Method) -> float:
         incoming = metadata.get("x-request-id")
         context.request_id.set(incoming if isinstance(incoming, str) and incoming else uuid.uuid4().hex)
+        canary = metadata.get(context.CANARY_HEADER)
+        context.canary.set(canary if isinstance(canary, str) else "")
         method.started.inc()
         return time.perf_counter()
 
