@@ -32,6 +32,7 @@ STEPS: dict[str, list[list[str]]] = {
     "buf-lint": [[PY, "ci/protos.py", "deps"], [BUF, "lint"]],
     "buf-breaking": [[PY, "ci/buf_breaking.py"]],
     "gen": [[PY, "ci/protos.py", "check"]],
+    "mesh": [[PY, "-m", "kit.cli", "mesh", "check"]],
     "pytest": [[PY, "-m", "pytest"]],
 }
 

@@ -10,6 +10,7 @@ import sys
 from importlib.metadata import entry_points
 
 from kit import logs, migrations, server, services, supervisor
+from kit.mesh import commands as mesh_commands
 from kit.settings import Settings, SettingsError, service_account
 
 
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         "accounts", nargs="*", help="service accounts (default: every service, gateway, dev-client)"
     )
 
+    mesh_commands.add_commands(sub)
     for name in services.available():
         hook = getattr(services.app(name), "add_commands", None)
         if hook is not None:

@@ -19,6 +19,8 @@ from kit import services
 from kit.mesh import files as mesh_files
 
 TlsMode = Literal["mtls", "mesh"]
+# The Kubernetes namespace the services run in, and that mesh/istio/ is written for.
+DEFAULT_NAMESPACE = "stockmesh"
 
 
 class SettingsError(ValueError):
@@ -111,7 +113,7 @@ class Settings:
             tls_mode=tls_mode,  # type: ignore[arg-type]
             tls_dir=Path(env.get("STOCKMESH_TLS_DIR", str(home / "tls"))).resolve(),
             trust_domain=env.get("STOCKMESH_TRUST_DOMAIN", "stockmesh.local"),
-            namespace=env.get("STOCKMESH_NAMESPACE", "stockmesh"),
+            namespace=env.get("STOCKMESH_NAMESPACE", DEFAULT_NAMESPACE),
             peers={
                 name: env.get(f"STOCKMESH_{name.upper()}_ADDR", f"127.0.0.1:{services.ports(name)[0]}")
                 for name in registered

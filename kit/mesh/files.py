@@ -46,6 +46,11 @@ class Resource:
         return str(self.metadata.get("namespace", ""))
 
     @property
+    def where(self) -> str:
+        """`<file>#<index> <kind> <name>`: how a message names the resource."""
+        return f"{self.source} {self.kind} {self.name}"
+
+    @property
     def metadata(self) -> Mapping[str, Any]:
         found = self.body.get("metadata")
         return found if isinstance(found, Mapping) else {}

@@ -16,9 +16,8 @@ import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
-import yaml
+from kit.mesh.files import Resource
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path("kit") / "mesh" / "schemas.mjs"
@@ -35,49 +34,21 @@ class SchemaCheckUnavailable(RuntimeError):
     """Node.js or the schema package is missing, so nothing was checked."""
 
 
-def load_documents(directory: Path, *, root: Path | None = None) -> list[tuple[str, dict[str, Any]]]:
-    """Every resource in the YAML files under `directory`, each with its source
-    `<path relative to root>#<index in its file>` (an absolute path outside root).
-
-    kustomization.yaml is kustomize's, not a resource. Empty documents (a
-    `---` with nothing after it) are skipped but still counted, so `#<index>`
-    is the document's position in its file, as the YAML reads.
-    """
-    root = (root or ROOT).resolve()
-    documents: list[tuple[str, dict[str, Any]]] = []
-    for path in sorted(directory.resolve().rglob("*.yaml")):
-        if path.name == "kustomization.yaml":
-            continue
-        name = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
-        # A file object, not its text, so a YAML error names the file.
-        with path.open(encoding="utf-8") as stream:
-            loaded = list(yaml.safe_load_all(stream))
-        for index, document in enumerate(loaded):
-            if document is None:
-                continue
-            if not isinstance(document, dict):
-                kind = type(document).__name__
-                raise ValueError(f"{name}#{index}: a document must be a mapping (a resource), not {kind}")
-            documents.append((f"{name}#{index}", document))
-    return documents
-
-
-def schema_errors(
-    documents: Sequence[tuple[str, Mapping[str, Any]]], *, root: Path | None = None
-) -> list[str]:
+def schema_errors(resources: Sequence[Resource], *, root: Path | None = None) -> list[str]:
     """One line per schema error, `<source> <kind> <name>: <path> <message>`, in
-    the order of `documents`; empty when every resource is valid. A resource of
-    an apiVersion or kind the package has no model for is an error too.
+    the order of `resources` (as kit.mesh.files reads them); empty when every
+    resource is valid. A resource of an apiVersion or kind the package has no
+    model for is an error too.
 
     `root` is the checkout whose kit/mesh/schemas.mjs and node_modules are used.
     Raises SchemaCheckUnavailable when Node.js or the package is missing.
     """
-    if not documents:
+    if not resources:
         return []
     root = (root or ROOT).resolve()
     command = _command(root)
     payload = json.dumps(
-        [{"source": source, "resource": resource} for source, resource in documents],
+        [{"source": resource.source, "resource": resource.body} for resource in resources],
         default=_json_value,
     )
     try:

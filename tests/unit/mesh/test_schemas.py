@@ -9,28 +9,34 @@ from __future__ import annotations
 
 import shutil
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from kit.mesh import schemas
-from kit.mesh.schemas import SchemaCheckUnavailable, load_documents, schema_errors
+from kit.mesh.files import PolicyError, Resource, read
+from kit.mesh.schemas import SchemaCheckUnavailable, schema_errors
 from tests.harness import ROOT, unavailable
 
 MESH = ROOT / "mesh" / "istio"
 
 
-def checked(documents: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
+def checked(resources: Sequence[Resource]) -> list[str]:
     try:
-        return schema_errors(documents)
+        return schema_errors(resources)
     except SchemaCheckUnavailable as exc:
         missing = exc
     # Outside the except block, so a failure under CI does not print the
     # exception it came from a second time.
     unavailable("Node.js with @kubernetes-models/istio", missing)
     raise missing  # not reached: unavailable() has failed or skipped the test
+
+
+def mesh_in(tmp_path: Path) -> Path:
+    """A policy folder at mesh/istio under tmp_path, so sources read as in
+    the repository (relative to the folder's grandparent)."""
+    return tmp_path / "mesh" / "istio"
 
 
 def write(directory: Path, name: str, text: str) -> Path:
@@ -41,10 +47,10 @@ def write(directory: Path, name: str, text: str) -> Path:
 
 
 def test_every_resource_in_the_repositorys_mesh_validates_against_istios_schemas() -> None:
-    documents = load_documents(MESH)
-    kinds = {(resource["apiVersion"], resource["kind"]) for _, resource in documents}
+    resources = read(MESH)
+    kinds = {(resource.api_version, resource.kind) for resource in resources}
 
-    assert checked(documents) == []
+    assert checked(resources) == []
     # The check saw the policy itself, not an empty folder.
     assert {
         ("security.istio.io/v1", "AuthorizationPolicy"),
@@ -58,8 +64,8 @@ def test_every_resource_in_the_repositorys_mesh_validates_against_istios_schemas
 
 
 def test_broken_resources_are_reported_with_their_source_and_the_schemas_message(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
+    write(
+        mesh_in(tmp_path),
         "broken.yaml",
         """
         apiVersion: security.istio.io/v1
@@ -100,9 +106,9 @@ def test_broken_resources_are_reported_with_their_source_and_the_schemas_message
             mode: STRICT
         """,
     )
-    source = path.as_posix()
+    source = "mesh/istio/broken.yaml"
 
-    errors = checked(load_documents(tmp_path))
+    errors = checked(read(mesh_in(tmp_path)))
 
     assert errors == [
         f"{source}#0 AuthorizationPolicy svc-stock: spec/rules/0/from/0/source/principals must be array",
@@ -121,7 +127,7 @@ def test_a_value_outside_an_enum_is_reported_with_the_allowed_values() -> None:
         "spec": {"action": "PERMIT"},
     }
 
-    assert checked([("policy.yaml#0", policy)]) == [
+    assert checked([Resource("policy.yaml#0", policy)]) == [
         "policy.yaml#0 AuthorizationPolicy svc-user: spec/action must be equal to one of the allowed "
         "values (ALLOW, DENY, AUDIT, CUSTOM)"
     ]
@@ -153,7 +159,7 @@ def test_a_value_outside_an_enum_is_reported_with_the_allowed_values() -> None:
 def test_a_resource_of_an_unknown_api_version_is_reported(api_version: str, expected: str) -> None:
     policy = {"apiVersion": api_version, "kind": "AuthorizationPolicy", "metadata": {"name": "gateway"}}
 
-    assert checked([("gateway.yaml#0", policy)]) == [
+    assert checked([Resource("gateway.yaml#0", policy)]) == [
         f"gateway.yaml#0 AuthorizationPolicy gateway: {expected}"
     ]
 
@@ -165,7 +171,9 @@ def test_every_version_the_package_offers_is_checked_by_its_own_schema() -> None
         ("security.istio.io/v1beta1", "PeerAuthentication", {"mtls": {"mode": "STRICTER"}}),
     ]
     documents = [
-        (f"old.yaml#{index}", {"apiVersion": api, "kind": kind, "metadata": {"name": "x"}, "spec": spec})
+        Resource(
+            f"old.yaml#{index}", {"apiVersion": api, "kind": kind, "metadata": {"name": "x"}, "spec": spec}
+        )
         for index, (api, kind, spec) in enumerate(resources)
     ]
 
@@ -180,40 +188,41 @@ def test_every_version_the_package_offers_is_checked_by_its_own_schema() -> None
 def test_documents_are_read_recursively_in_order_without_the_kustomization_or_empty_ones(
     tmp_path: Path,
 ) -> None:
-    write(tmp_path, "kustomization.yaml", "kind: Kustomization\nresources: [b.yaml]\n")
-    write(tmp_path, "b.yaml", "kind: B\n---\n---\nkind: C\n---\n")
-    write(tmp_path, "a/z.yaml", "# only a comment\n")
-    write(tmp_path, "a/y.yaml", "kind: A\n")
-    write(tmp_path, "notes.txt", "kind: NotYaml\n")
+    mesh = mesh_in(tmp_path)
+    write(mesh, "kustomization.yaml", "kind: Kustomization\nresources: [b.yaml]\n")
+    write(mesh, "b.yaml", "kind: B\n---\n---\nkind: C\n---\n")
+    write(mesh, "a/z.yaml", "# only a comment\n")
+    write(mesh, "a/y.yaml", "kind: A\n")
+    write(mesh, "notes.txt", "kind: NotYaml\n")
 
-    documents = load_documents(tmp_path, root=tmp_path)
+    resources = read(mesh)
 
-    assert documents == [
-        ("a/y.yaml#0", {"kind": "A"}),
-        ("b.yaml#0", {"kind": "B"}),
-        ("b.yaml#2", {"kind": "C"}),
+    assert resources == [
+        Resource("mesh/istio/a/y.yaml#0", {"kind": "A"}),
+        Resource("mesh/istio/b.yaml#0", {"kind": "B"}),
+        Resource("mesh/istio/b.yaml#2", {"kind": "C"}),
     ]
 
 
 def test_sources_in_the_repository_are_relative_to_its_root() -> None:
-    sources = [source for source, _ in load_documents(MESH)]
+    sources = [resource.source for resource in read(MESH)]
 
     assert "mesh/istio/services/svc-stock.yaml#0" in sources
     assert not any(source.startswith(("/", "mesh/istio/kustomization.yaml")) for source in sources)
 
 
 def test_a_document_that_is_not_a_resource_is_refused_naming_it(tmp_path: Path) -> None:
-    write(tmp_path, "list.yaml", "kind: A\n---\n- not\n- a resource\n")
+    write(mesh_in(tmp_path), "list.yaml", "kind: A\n---\n- not\n- a resource\n")
 
-    with pytest.raises(ValueError, match=r"^list\.yaml#1: a document must be a mapping"):
-        load_documents(tmp_path, root=tmp_path)
+    with pytest.raises(PolicyError, match=r"list\.yaml#1: a resource must be a mapping"):
+        read(mesh_in(tmp_path))
 
 
 def test_without_the_package_installed_the_check_says_to_install_it(tmp_path: Path) -> None:
     write(tmp_path, "kit/mesh/schemas.mjs", (ROOT / "kit" / "mesh" / "schemas.mjs").read_text())
 
     with pytest.raises(SchemaCheckUnavailable, match=r"npm install") as info:
-        schema_errors([("a.yaml#0", {"kind": "A"})], root=tmp_path)
+        schema_errors([Resource("a.yaml#0", {"kind": "A"})], root=tmp_path)
 
     assert "make test" in str(info.value)
 
@@ -222,7 +231,7 @@ def test_without_node_the_check_says_to_install_it(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(shutil, "which", lambda _name: None)
 
     with pytest.raises(SchemaCheckUnavailable, match=r"Node\.js .* not on PATH.*npm install"):
-        schemas.schema_errors([("a.yaml#0", {"kind": "A"})])
+        schemas.schema_errors([Resource("a.yaml#0", {"kind": "A"})])
 
 
 def test_nothing_to_check_needs_no_node() -> None:
