@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from kit.mesh import traffic, workloads
+from kit.mesh.fields import StringMatch
 from kit.mesh.files import Resource
 from kit.mesh.rpcs import Catalogue, Rpc
 from kit.mesh.workloads import items, mapping
@@ -135,20 +136,28 @@ def _route_problems(where: str, route: traffic.Route, receives: Sequence[Rpc]) -
 
 def receivable(routes: Sequence[traffic.Route], rpcs: Sequence[Rpc]) -> list[tuple[traffic.Route, list[Rpc]]]:
     """Each route with the RPCs that can reach it. The first matching route
-    takes a call (as in Istio), so an RPC an earlier route takes on its path
-    alone never reaches a later one; a header match takes nothing for sure."""
-    taken: set[str] = set()
+    takes a call (as in Istio): a match of a later route never sees an RPC
+    that an earlier match on its path takes under conditions the later one
+    implies (its headers a subset of the later match's headers)."""
+    taken: list[tuple[str, Mapping[str, StringMatch]]] = []
     found: list[tuple[traffic.Route, list[Rpc]]] = []
     for route in routes:
         matches = route.matches or (traffic.Match(),)
         found.append(
             (
                 route,
-                [r for r in rpcs if r.path not in taken and any(_on_path(m, r) for m in matches)],
+                [r for r in rpcs if any(_on_path(m, r) and not _covered(r, m, taken) for m in matches)],
             )
         )
-        taken |= {r.path for r in rpcs if any(not m.headers and _on_path(m, r) for m in matches)}
+        taken += [(r.path, m.headers) for m in matches for r in rpcs if _on_path(m, r)]
     return found
+
+
+def _covered(rpc: Rpc, match: traffic.Match, taken: Sequence[tuple[str, Mapping[str, StringMatch]]]) -> bool:
+    return any(
+        path == rpc.path and all(match.headers.get(name) == wanted for name, wanted in headers.items())
+        for path, headers in taken
+    )
 
 
 def _on_path(match: traffic.Match, rpc: Rpc) -> bool:

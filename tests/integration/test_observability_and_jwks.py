@@ -17,6 +17,7 @@ from grpc import StatusCode
 from stockmesh.user.v1 import user_pb2
 from tests import harness
 from tests.conftest import Tenant, auth_metadata
+from tests.support.mesh_policy import Document, edited_policy, of_kind
 from tests.support.probe_server import METHOD
 
 
@@ -24,13 +25,20 @@ from tests.support.probe_server import METHOD
 def probe(
     user_service: harness.ServiceProcess, tls_dir: Path, tmp_path: Path
 ) -> Iterator[harness.ServiceProcess]:
-    """A process in the role of another service (it holds svc-catalog's certificate)."""
+    """A process in the role of another service (it holds svc-catalog's
+    certificate), whose mesh policy lets callers of svc-catalog call it."""
+
+    def probe_allowed(documents: list[Document]) -> None:
+        edge = of_kind(documents, "AuthorizationPolicy")["spec"]["rules"][0]
+        edge["to"][0]["operation"]["paths"].append(f"/{METHOD.split('/')[1]}/*")
+
+    policy = edited_policy(tmp_path, "services/svc-catalog.yaml", probe_allowed)
     service = harness.ServiceProcess(
         "catalog",
         tmp_path,
         tls_dir,
         f"sqlite:///{tmp_path / 'probe.db'}",
-        env={"STOCKMESH_USER_ADDR": user_service.address},
+        env={"STOCKMESH_USER_ADDR": user_service.address, "STOCKMESH_MESH_DIR": str(policy)},
         command=("-m", "tests.support.probe_server"),
     )
     yield service.start(migrate=False)

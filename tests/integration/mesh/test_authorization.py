@@ -18,8 +18,8 @@ from stockmesh.stock.v1 import stock_pb2
 from stockmesh.user.v1 import user_pb2
 from tests import harness
 from tests.conftest import Stacks
-from tests.integration.mesh.conftest import Document, call_as, edited_policy, of_kind
 from tests.integration.stock.conftest import stock_stack
+from tests.support.mesh_policy import Document, call_as, edited_policy, of_kind
 
 BACKEND = "sqlite"
 DENIED = (grpc.StatusCode.PERMISSION_DENIED, "MESH_POLICY_DENIED")

@@ -16,10 +16,10 @@ import pytest
 
 from tests.conftest import Stacks
 from tests.harness import refused
-from tests.integration.mesh.conftest import Document, edited_policy, of_kind
 from tests.integration.order.conftest import BACKEND, Shop, order_stack, shop_of
 from tests.integration.stock.conftest import stock_stack
 from tests.support.fault_proxy import GrpcFaultProxy, TcpResetProxy
+from tests.support.mesh_policy import Document, edited_policy, of_kind
 
 RESERVE = "/stockmesh.stock.v1.ReservationService/CreateReservation"
 

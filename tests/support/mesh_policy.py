@@ -1,5 +1,5 @@
-"""The services as real processes over mTLS, under the mesh's policy files:
-the repository's own, or an edited copy."""
+"""The mesh's policy files for tests: an edited copy of mesh/istio (for a
+service process's STOCKMESH_MESH_DIR), and calls made as a given workload."""
 
 from __future__ import annotations
 
