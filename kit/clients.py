@@ -188,8 +188,8 @@ class Channels:
         # Outermost the error rule, so it sees the last try's status; each
         # try is its own traced call.
         interceptors: list[Any] = [] if relay else neighbours.interceptors(service)
-        interceptors += self.traffic_to(service).interceptors()
-        interceptors += [_PropagateUnary(), _PropagateStream()]
+        mesh = self.traffic_to(service).interceptors()
+        interceptors += [*mesh, _PropagateUnary(), _PropagateStream()]
         options: list[tuple[str, Any]] = [
             # One retry layer: the mesh's policy (kit.mesh.client), never gRPC's own.
             ("grpc.enable_retries", 0),
@@ -204,13 +204,17 @@ class Channels:
         ]
         target = settings.peer(service)
         if settings.tls_mode == "mesh":
-            return aio.insecure_channel(target, options=options, interceptors=interceptors)
-        identity = tls.ensure_identity(settings.tls_dir, settings.account, settings.spiffe_id)
-        # Certificates name the service account, not the loopback address.
-        options.append(("grpc.ssl_target_name_override", service_account(service)))
-        return aio.secure_channel(
-            target, tls.channel_credentials(identity), options=options, interceptors=interceptors
-        )
+            channel = aio.insecure_channel(target, options=options, interceptors=interceptors)
+        else:
+            identity = tls.ensure_identity(settings.tls_dir, settings.account, settings.spiffe_id)
+            # Certificates name the service account, not the loopback address.
+            options.append(("grpc.ssl_target_name_override", service_account(service)))
+            channel = aio.secure_channel(
+                target, tls.channel_credentials(identity), options=options, interceptors=interceptors
+            )
+        for interceptor in mesh:
+            interceptor.bind(channel)
+        return channel
 
     async def close(self) -> None:
         for channel in self._channels.values():

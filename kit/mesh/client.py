@@ -74,6 +74,7 @@ class Traffic:
         )
 
     def interceptors(self) -> list[Any]:
+        """A fresh pair for one channel: `bind` each to it once it exists."""
         return [_Unary(self), _Stream(self)]
 
     def refuse_if_open(self) -> None:
@@ -112,24 +113,43 @@ def _headers(metadata: Any) -> Mapping[str, str]:
     return {str(k).lower(): v for k, v in (metadata or ()) if isinstance(v, str)}
 
 
-def _with_timeout(
-    details: aio.ClientCallDetails, timeout: float | None, *, retry: bool = False
-) -> aio.ClientCallDetails:
+def _with_timeout(details: aio.ClientCallDetails, timeout: float | None) -> aio.ClientCallDetails:
     return aio.ClientCallDetails(
         method=details.method,
         timeout=timeout,
         metadata=details.metadata,
         credentials=details.credentials,
-        # A retry waits (within its per-try timeout) for the channel to
-        # reconnect, as Envoy's retry opens a new connection: without it, a
-        # channel backing off after a failed connection fails the try at once.
-        wait_for_ready=True if retry else details.wait_for_ready,
+        wait_for_ready=details.wait_for_ready,
     )
 
 
 class _Unary(neighbours.UnaryInterceptor):
     def __init__(self, traffic: Traffic) -> None:
         self.traffic = traffic
+        self.channel: aio.Channel | None = None  # set by bind(), once the channel exists
+
+    def bind(self, channel: aio.Channel) -> None:
+        self.channel = channel
+
+    async def _reconnected(self, deadline: float | None) -> None:
+        """Before a retry, give the channel the DestinationRule's connect
+        timeout to reconnect, as Envoy's retry opens a new connection: a
+        channel backing off after a failed connection would otherwise fail
+        the try at once, and one to a service that is down still fails it
+        within that time."""
+        channel, clock = self.channel, self.traffic.clock
+        if channel is None:
+            return
+        end = clock() + self.traffic.policy.connect_timeout
+        if deadline is not None:
+            end = min(end, deadline)
+        state = channel.get_state(try_to_connect=True)
+        while state != grpc.ChannelConnectivity.READY and (left := end - clock()) > 0:
+            try:
+                await asyncio.wait_for(channel.wait_for_state_change(state), left)
+            except TimeoutError:
+                return
+            state = channel.get_state(try_to_connect=True)
 
     async def intercept_unary_unary(
         self, continuation: Callable[..., Any], details: aio.ClientCallDetails, request: Any
@@ -152,7 +172,7 @@ class _Unary(neighbours.UnaryInterceptor):
             capped = per_try is not None and (remaining is None or per_try < remaining)
             timeout = per_try if capped else remaining
             try:
-                call = await continuation(_with_timeout(details, timeout, retry=tries > 0), request)
+                call = await continuation(_with_timeout(details, timeout), request)
                 try:
                     code = await call.code()
                 except asyncio.CancelledError:
@@ -182,11 +202,15 @@ class _Unary(neighbours.UnaryInterceptor):
                     0, min(BACKOFF_BASE * 2 ** (tries - 1), BACKOFF_MAX)
                 )
             )
+            await self._reconnected(deadline)
 
 
 class _Stream(neighbours.StreamInterceptor):
     def __init__(self, traffic: Traffic) -> None:
         self.traffic = traffic
+
+    def bind(self, channel: aio.Channel) -> None:
+        """Streams are not retried: the channel's state is not needed."""
 
     async def intercept_unary_stream(
         self, continuation: Callable[..., Any], details: aio.ClientCallDetails, request: Any

@@ -34,6 +34,8 @@ RETRY_CONDITIONS = frozenset(
 # Istio's retry policy for a route that states none.
 ISTIO_DEFAULT_RETRY_ON = frozenset({"connect-failure", "refused-stream", "unavailable", "cancelled"})
 ISTIO_DEFAULT_ATTEMPTS = 2
+# Istio's connection timeout when a DestinationRule states none.
+ISTIO_CONNECT_TIMEOUT = 10.0
 # Envoy's default outlier detection interval and longest ejection.
 ENVOY_INTERVAL = 10.0
 ENVOY_MAX_EJECTION = 300.0
@@ -84,6 +86,7 @@ class ClientPolicy:
     max_requests: int | None  # connectionPool.http.http2MaxRequests
     max_retries: int | None  # connectionPool.http.maxRetries: retries in flight at once
     outlier: Outlier | None
+    connect_timeout: float = ISTIO_CONNECT_TIMEOUT  # connectionPool.tcp.connectTimeout
 
     def route(self, path: str, metadata: Mapping[str, str]) -> Route:
         for route in self.routes:
@@ -108,6 +111,7 @@ def client_policy(resources: Iterable[Resource], host: str) -> ClientPolicy:
     routes: tuple[Route, ...] = ()
     max_requests = max_retries = None
     outlier = None
+    connect_timeout = ISTIO_CONNECT_TIMEOUT
     found = list(resources)
     for resource in found:
         if resource.kind == "VirtualService" and host in (resource.spec.get("hosts") or []):
@@ -116,8 +120,9 @@ def client_policy(resources: Iterable[Resource], host: str) -> ClientPolicy:
     for resource in found:
         if resource.kind == "DestinationRule" and resource.spec.get("host") == host:
             max_requests, max_retries, outlier = destination_limits(resource)
+            connect_timeout = _connect_timeout(resource)
             break
-    return ClientPolicy(host, routes, max_requests, max_retries, outlier)
+    return ClientPolicy(host, routes, max_requests, max_retries, outlier, connect_timeout)
 
 
 def virtual_service_routes(resource: Resource) -> tuple[Route, ...]:
@@ -163,6 +168,15 @@ def _retries(body: Mapping[str, Any] | None, where: str) -> Retries:
     if unknown:
         raise PolicyError(f"{where}.retries.retryOn: {', '.join(unknown)} not applied by the local runtime")
     return Retries(attempts, per_try or None, retry_on or ISTIO_DEFAULT_RETRY_ON)
+
+
+def _connect_timeout(resource: Resource) -> float:
+    tcp = ((resource.spec.get("trafficPolicy") or {}).get("connectionPool") or {}).get("tcp") or {}
+    if "connectTimeout" not in tcp:
+        return ISTIO_CONNECT_TIMEOUT
+    return duration(
+        tcp["connectTimeout"], f"{resource.source} DestinationRule {resource.name}: connectTimeout"
+    )
 
 
 def destination_limits(resource: Resource) -> tuple[int | None, int | None, Outlier | None]:

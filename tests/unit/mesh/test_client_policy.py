@@ -15,6 +15,7 @@ from grpc import aio
 
 from kit.mesh.client import Traffic
 from kit.mesh.traffic import ClientPolicy, Outlier, Retries, Route
+from tests.harness import free_port
 
 METHOD = "/stockmesh.test.v1.Probe/Book"
 STREAM = "/stockmesh.test.v1.Probe/Watch"
@@ -44,6 +45,7 @@ Opener = Callable[[Traffic], aio.Channel]
 
 def policy(
     *,
+    connect_timeout: float = 1.0,
     attempts: int = 2,
     per_try: float | None = None,
     retry_on: str = "unavailable,reset",
@@ -53,21 +55,25 @@ def policy(
 ) -> ClientPolicy:
     outlier = Outlier(faults, None, 10.0, ejection, 300.0) if faults else None
     retries = Retries(attempts, per_try, frozenset(retry_on.split(",")))
-    return ClientPolicy("svc-test", (Route("default", (), timeout, retries),), None, None, outlier)
+    return ClientPolicy(
+        "svc-test", (Route("default", (), timeout, retries),), None, None, outlier, connect_timeout
+    )
+
+
+def probe_handler(served: Upstream) -> grpc.GenericRpcHandler:
+    handler = grpc.unary_unary_rpc_method_handler(
+        served.book,
+        request_deserializer=struct_pb2.Struct.FromString,
+        response_serializer=struct_pb2.Struct.SerializeToString,
+    )
+    return grpc.method_handlers_generic_handler("stockmesh.test.v1.Probe", {"Book": handler})
 
 
 @pytest.fixture
 async def upstream() -> AsyncIterator[Served]:
     served = Upstream()
     server = aio.server()
-    handler = grpc.unary_unary_rpc_method_handler(
-        served.book,
-        request_deserializer=struct_pb2.Struct.FromString,
-        response_serializer=struct_pb2.Struct.SerializeToString,
-    )
-    server.add_generic_rpc_handlers(
-        [grpc.method_handlers_generic_handler("stockmesh.test.v1.Probe", {"Book": handler})]
-    )
+    server.add_generic_rpc_handlers([probe_handler(served)])
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     yield served, port
@@ -79,11 +85,12 @@ async def caller(upstream: Served) -> AsyncIterator[Opener]:
     opened: list[aio.Channel] = []
 
     def open_with(traffic: Traffic) -> aio.Channel:
+        interceptors = traffic.interceptors()
         channel = aio.insecure_channel(
-            f"127.0.0.1:{upstream[1]}",
-            options=[("grpc.enable_retries", 0)],
-            interceptors=traffic.interceptors(),
+            f"127.0.0.1:{upstream[1]}", options=[("grpc.enable_retries", 0)], interceptors=interceptors
         )
+        for interceptor in interceptors:
+            interceptor.bind(channel)
         opened.append(channel)
         return channel
 
@@ -201,3 +208,41 @@ async def test_refusals_in_between_keep_the_circuit_closed(upstream: Served, cal
         await book(channel)
     assert await book(channel) == grpc.StatusCode.OK
     assert served.calls == 4
+
+
+async def test_a_retry_waits_up_to_the_connect_timeout_for_a_service_coming_back() -> None:
+    port = free_port()
+    served = Upstream()
+    traffic = Traffic("test", policy(attempts=1, connect_timeout=5.0), retries=True, breaking=True)
+    interceptors = traffic.interceptors()
+    channel = aio.insecure_channel(f"127.0.0.1:{port}", interceptors=interceptors)
+    for interceptor in interceptors:
+        interceptor.bind(channel)
+    server = aio.server()
+    server.add_generic_rpc_handlers([probe_handler(served)])
+    server.add_insecure_port(f"127.0.0.1:{port}")
+
+    async def comes_back() -> None:
+        await asyncio.sleep(0.3)  # after the first try was refused
+        await server.start()
+
+    back = asyncio.ensure_future(comes_back())
+    try:
+        assert await book(channel) == grpc.StatusCode.OK
+        assert served.calls == 1  # the first try never connected
+    finally:
+        await back
+        await channel.close(None)
+        await server.stop(None)
+
+
+async def test_a_retry_to_a_service_that_stays_down_gives_up_after_the_connect_timeout() -> None:
+    traffic = Traffic("test", policy(attempts=2, connect_timeout=0.05), retries=True, breaking=True)
+    interceptors = traffic.interceptors()
+    channel = aio.insecure_channel(f"127.0.0.1:{free_port()}", interceptors=interceptors)
+    for interceptor in interceptors:
+        interceptor.bind(channel)
+    try:
+        assert await book(channel) == grpc.StatusCode.UNAVAILABLE
+    finally:
+        await channel.close(None)
