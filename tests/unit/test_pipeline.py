@@ -4,6 +4,7 @@ details, anything unexpected to a bare INTERNAL, and counts each in the metrics.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -149,14 +150,15 @@ async def whoami(request: struct_pb2.Struct, context: object) -> struct_pb2.Stru
     return reply
 
 
-@pytest.fixture
-async def mesh_channel() -> AsyncIterator[aio.Channel]:
-    """A server behind a (simulated) sidecar: the caller's identity comes from XFCC."""
-    rules = {f"/{SERVICE}/Book": auth.roles(auth.Role.CLERK, services=frozenset({"svc-procure"}))}
+@contextlib.asynccontextmanager
+async def behind_sidecar(authorizer: Authorizer, services: frozenset[str]) -> AsyncIterator[aio.Channel]:
+    """A server in mesh mode with one method, Book (clerks, or system work of
+    `services`): the caller's identity comes from XFCC."""
+    rules = {f"/{SERVICE}/Book": auth.roles(auth.Role.CLERK, services=services)}
     pipeline = CallPipeline(
         rules,
         auth.TokenVerifier(auth.KeySet(no_keys)),
-        authorizer=OPEN,
+        authorizer=authorizer,
         workload=WORKLOAD,
         identity_from="mesh",
     )
@@ -169,6 +171,13 @@ async def mesh_channel() -> AsyncIterator[aio.Channel]:
     async with aio.insecure_channel(f"127.0.0.1:{port}") as ch:
         yield ch
     await server.stop(None)
+
+
+@pytest.fixture
+async def mesh_channel() -> AsyncIterator[aio.Channel]:
+    """No mesh policy applies: the RPC's own rule admits svc-procure's system work."""
+    async with behind_sidecar(OPEN, frozenset({"svc-procure"})) as ch:
+        yield ch
 
 
 def xfcc(account: str) -> tuple[str, str]:
@@ -233,25 +242,9 @@ def only_procure_may_book() -> Authorizer:
 
 @pytest.fixture
 async def guarded_channel() -> AsyncIterator[aio.Channel]:
-    rules = {
-        f"/{SERVICE}/Book": auth.roles(auth.Role.CLERK, services=frozenset({"svc-procure", "svc-order"}))
-    }
-    pipeline = CallPipeline(
-        rules,
-        auth.TokenVerifier(auth.KeySet(no_keys)),
-        authorizer=only_procure_may_book(),
-        workload=WORKLOAD,
-        identity_from="mesh",
-    )
-    server = aio.server(interceptors=[pipeline])
-    server.add_generic_rpc_handlers(
-        [grpc.method_handlers_generic_handler(SERVICE, {"Book": handler(whoami)})]
-    )
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    async with aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+    """The RPC's rule admits svc-order's system work, the mesh policy only svc-procure's."""
+    async with behind_sidecar(only_procure_may_book(), frozenset({"svc-procure", "svc-order"})) as ch:
         yield ch
-    await server.stop(None)
 
 
 async def test_the_mesh_policy_refuses_a_workload_it_does_not_allow_naming_both(
