@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import ipaddress
 import logging
 import time
 import uuid
@@ -30,7 +29,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from kit import auth, context, errors, metrics, status
-from kit.mesh.authz import Authorizer
+from kit.peers import Workloads
 from kit.rpc import Context
 
 log = logging.getLogger("kit.rpc")
@@ -76,15 +75,11 @@ class CallPipeline(aio.ServerInterceptor):  # type: ignore[type-arg]
         rules: Mapping[str, auth.Rule],
         verifier: auth.TokenVerifier,
         *,
-        authorizer: Authorizer,
-        workload: str,
-        identity_from: str = "mtls",
+        workloads: Workloads,
     ) -> None:
         self.rules = rules
         self.verifier = verifier
-        self.authorizer = authorizer
-        self.workload = workload  # this server's own SPIFFE id, for refusals
-        self.identity_from = identity_from
+        self.workloads = workloads
         # The wrapped handler of each method, built on its first call: the
         # registered handlers never change while the server runs.
         self._wrapped: dict[str, Handler] = {}
@@ -211,9 +206,9 @@ class CallPipeline(aio.ServerInterceptor):  # type: ignore[type-arg]
 
     async def _admit(self, ctx: Context, metadata: Mapping[str, Any], method: Method) -> None:
         rule = method.rule
-        peer = self._peer(ctx, metadata)
+        peer = self.workloads.identify(ctx, metadata)
         auth.current.set(auth.Caller(None, peer, None))
-        self._authorize(peer, method.name)
+        self.workloads.authorize(peer, method.name)
         token = auth.bearer(metadata) if not rule.public else None
         if token:
             principal: auth.Principal | None = await self.verifier.verify(token)
@@ -226,54 +221,6 @@ class CallPipeline(aio.ServerInterceptor):  # type: ignore[type-arg]
         if principal is not None and principal.service:
             # System work stays system work downstream, in the same tenant.
             context.system_tenant.set(principal.tenant_id)
-
-    def _authorize(self, peer: str | None, method: str) -> None:
-        """The mesh's AuthorizationPolicy, as the sidecar would apply it."""
-        decision = self.authorizer.decide(peer, method)
-        if decision.allowed:
-            return
-        if peer is None:
-            source = (
-                "the sidecar's x-forwarded-client-cert"
-                if self.identity_from == "mesh"
-                else "a SPIFFE ID in its certificate"
-            )
-            raise errors.Unauthenticated(
-                f"{method} needs the calling workload's identity ({source}); this call has none",
-                reason="PEER_IDENTITY_MISSING",
-            )
-        log.warning(
-            "mesh policy refused a call",
-            extra={"caller": peer, "callee": self.workload, "method": method, "policy": decision.policy},
-        )
-        raise errors.PermissionDenied(
-            f"{peer} may not call {method} of {self.workload}: "
-            "no rule of the mesh's AuthorizationPolicy allows it",
-            reason="MESH_POLICY_DENIED",
-            metadata={"caller": peer, "callee": self.workload, "method": method},
-        )
-
-    def _peer(self, ctx: Context, metadata: Mapping[str, Any]) -> str | None:
-        if self.identity_from == "mesh":
-            # Behind the Istio sidecar: it terminated mTLS and says who called,
-            # in a header anyone could send: trusted only from the sidecar,
-            # which connects from the loopback interface (Istio's inbound
-            # connections come from 127.0.0.6).
-            header = metadata.get("x-forwarded-client-cert")
-            if header is None:
-                return None
-            if not _loopback(ctx.peer()):
-                raise errors.Unauthenticated(
-                    "x-forwarded-client-cert is trusted only from the workload's own sidecar on loopback",
-                    reason="FORWARDED_IDENTITY_UNTRUSTED",
-                )
-            return _xfcc_uri(header)
-        # The verified certificate's SANs, as gRPC read them at the handshake
-        # (not the whole auth context, which is rebuilt on every call).
-        for identity in ctx.peer_identities() or ():
-            if identity.startswith(b"spiffe://"):
-                return identity.decode()
-        return None
 
     def _end(self, span: trace.Span, method: Method, started: float, code: grpc.StatusCode) -> None:
         elapsed = time.perf_counter() - started
@@ -331,31 +278,3 @@ def _outcome(ctx: Context, exc: Exception, method: str) -> tuple[grpc.StatusCode
         log.error("unhandled exception in %s", method, exc_info=exc)
         sent = status.internal_status()
     return sent.code, sent
-
-
-def _loopback(peer: str | None) -> bool:
-    """Whether a gRPC peer ("ipv4:127.0.0.6:41234", "ipv6:[::1]:41234") is on loopback."""
-    if not peer:
-        return False
-    family, _, rest = peer.partition(":")
-    if family not in ("ipv4", "ipv6"):
-        return False
-    host = rest.rpartition(":")[0].strip("[]")
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped.is_loopback
-    return address.is_loopback
-
-
-def _xfcc_uri(header: object) -> str | None:
-    if not isinstance(header, str):
-        return None
-    # Several elements (one per proxy hop) are comma-separated; the last is ours.
-    for pair in reversed(header.split(",")[-1].split(";")):
-        key, _, value = pair.partition("=")
-        if key.strip().lower() == "uri":
-            return value.strip().strip('"') or None
-    return None

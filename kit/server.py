@@ -31,6 +31,7 @@ from kit import auth, idempotency, logs, metrics, tls, tracing
 from kit.db import Database, redacted
 from kit.mesh import files as mesh_files
 from kit.mesh.authz import Authorizer, policies
+from kit.peers import Workloads
 from kit.pipeline import CallPipeline
 from kit.settings import Settings
 
@@ -115,13 +116,8 @@ async def serve(service: Service, settings: Settings, *, ready: Callable[[int], 
         labels=settings.labels,
         trust_domain=settings.trust_domain,
     )
-    pipeline = CallPipeline(
-        service.rules,
-        service.verifier,
-        authorizer=authorizer,
-        workload=settings.spiffe_id,
-        identity_from=settings.tls_mode,
-    )
+    workloads = Workloads(authorizer, workload=settings.spiffe_id, identity_from=settings.tls_mode)
+    pipeline = CallPipeline(service.rules, service.verifier, workloads=workloads)
     server = aio.server(interceptors=[pipeline])
     service.register(server)
     checker = Health(service.service_names)

@@ -16,6 +16,7 @@ from grpc import aio
 from kit import auth, errors, metrics, status
 from kit.mesh.authz import Authorizer, policies
 from kit.mesh.files import Resource
+from kit.peers import Workloads
 from kit.pipeline import CallPipeline
 
 # No AuthorizationPolicy applies: every workload may call (the mesh's own
@@ -58,7 +59,7 @@ async def channel() -> AsyncIterator[aio.Channel]:
         f"/{SERVICE}/NeedsAUser": auth.ANY_USER,
     }
     pipeline = CallPipeline(
-        rules, auth.TokenVerifier(auth.KeySet(no_keys)), authorizer=OPEN, workload=WORKLOAD
+        rules, auth.TokenVerifier(auth.KeySet(no_keys)), workloads=Workloads(OPEN, workload=WORKLOAD)
     )
     server = aio.server(interceptors=[pipeline])
     server.add_generic_rpc_handlers(
@@ -158,9 +159,7 @@ async def behind_sidecar(authorizer: Authorizer, services: frozenset[str]) -> As
     pipeline = CallPipeline(
         rules,
         auth.TokenVerifier(auth.KeySet(no_keys)),
-        authorizer=authorizer,
-        workload=WORKLOAD,
-        identity_from="mesh",
+        workloads=Workloads(authorizer, workload=WORKLOAD, identity_from="mesh"),
     )
     server = aio.server(interceptors=[pipeline])
     server.add_generic_rpc_handlers(
@@ -290,11 +289,9 @@ class FromAfar:
 
 @pytest.mark.parametrize("peer", ["ipv4:10.0.0.7:41234", "ipv6:[2001:db8::7]:41234", "unix:/tmp/sock"])
 def test_in_mesh_mode_the_sidecars_header_from_any_other_address_is_refused(peer: str) -> None:
-    pipeline = CallPipeline(
-        {}, auth.TokenVerifier(auth.KeySet(no_keys)), authorizer=OPEN, workload=WORKLOAD, identity_from="mesh"
-    )
+    workloads = Workloads(OPEN, workload=WORKLOAD, identity_from="mesh")
     with pytest.raises(errors.Unauthenticated) as info:
-        pipeline._peer(FromAfar(peer), dict([xfcc("svc-procure")]))  # type: ignore[arg-type]
+        workloads.identify(FromAfar(peer), dict([xfcc("svc-procure")]))  # type: ignore[arg-type]
     assert info.value.reason == "FORWARDED_IDENTITY_UNTRUSTED"
 
 
@@ -302,7 +299,5 @@ def test_in_mesh_mode_the_sidecars_header_from_any_other_address_is_refused(peer
     "peer", ["ipv4:127.0.0.6:41234", "ipv4:127.0.0.1:5", "ipv6:[::1]:41234", "ipv6:[::ffff:127.0.0.6]:9"]
 )
 def test_istios_inbound_source_addresses_are_loopback(peer: str) -> None:
-    pipeline = CallPipeline(
-        {}, auth.TokenVerifier(auth.KeySet(no_keys)), authorizer=OPEN, workload=WORKLOAD, identity_from="mesh"
-    )
-    assert pipeline._peer(FromAfar(peer), dict([xfcc("svc-procure")])) == "spiffe://t/ns/n/sa/svc-procure"  # type: ignore[arg-type]
+    workloads = Workloads(OPEN, workload=WORKLOAD, identity_from="mesh")
+    assert workloads.identify(FromAfar(peer), dict([xfcc("svc-procure")])) == "spiffe://t/ns/n/sa/svc-procure"  # type: ignore[arg-type]
