@@ -191,8 +191,13 @@ class Channels:
         mesh = self.traffic_to(service).interceptors()
         interceptors += [*mesh, _PropagateUnary(), _PropagateStream()]
         options: list[tuple[str, Any]] = [
-            # One retry layer: the mesh's policy (kit.mesh.client), never gRPC's own.
-            ("grpc.enable_retries", 0),
+            # One retry layer: the mesh's policy (kit.mesh.client). gRPC's own
+            # has no retry policy here, so it only replays a call that never
+            # left this process (a transparent retry, as Envoy's
+            # refused-stream). Turned off, it also changed when a refused
+            # stream's status arrives: after its headers, so the gateway took
+            # such a stream for an open one (gateway.streams.open_stream).
+            ("grpc.enable_retries", 1),
             ("grpc.keepalive_time_ms", 30_000),
             # A neighbour back from an outage is reached within seconds, not
             # after gRPC's default backoff of up to two minutes between

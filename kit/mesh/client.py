@@ -5,8 +5,9 @@ breaking (`kit.mesh.breaker`).
 
 Exactly one retry layer acts. Locally (mTLS between the processes) this is
 it; in the cluster (`STOCKMESH_TLS_MODE=mesh`) the sidecar retries and
-breaks circuits, so here only the deadline is applied. gRPC's own retries
-are off on every channel (`kit.clients`).
+breaks circuits, so here only the deadline is applied. No channel has a
+gRPC retry policy (`kit.clients`): gRPC replays only a call that never left
+the process.
 
 A retried call is safe because every mutation carries a request_id: a try
 that took effect although its answer was lost is answered, on the next try,
