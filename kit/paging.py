@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from kit.errors import FieldViolation, InvalidArgument
@@ -39,6 +41,36 @@ def decode(token: str, field: str = "page_token") -> dict[str, Any]:
     if not isinstance(cursor, dict):
         raise InvalidArgument([FieldViolation(field, "not a token from an earlier response")])
     return cursor
+
+
+def filters_digest(*filters: object) -> str:
+    """Ties a page token to the request it was made for (AIP-158): pass every
+    parameter that picks the list's rows (never page_size), sets as sorted
+    lists so that their order does not count; the page's cursor keeps the
+    digest under "f" and `cursor_for` compares it."""
+    return hashlib.sha256(json.dumps(filters, default=str).encode()).hexdigest()[:16]
+
+
+def cursor_for(token: str, filters: str, fields: Mapping[str, type]) -> dict[str, Any]:
+    """The cursor of a page token made for these `filters` (a `filters_digest`)
+    with these `fields` ({} for the first page). Checking the fields' types
+    keeps a token forged or from another list from failing deep in a query;
+    a datetime field travels as ISO 8601 text with its offset."""
+    found = decode(token)
+    if found and (found.get("f") != filters or not all(_holds(found.get(k), t) for k, t in fields.items())):
+        raise InvalidArgument(
+            [FieldViolation("page_token", "not a token from a previous page of this same request")]
+        )
+    return found
+
+
+def _holds(value: object, kind: type) -> bool:
+    if kind is datetime:  # the times we keep are aware: a naive one would not compare with them
+        try:
+            return isinstance(value, str) and datetime.fromisoformat(value).tzinfo is not None
+        except ValueError:
+            return False
+    return isinstance(value, kind)
 
 
 @dataclass(frozen=True)

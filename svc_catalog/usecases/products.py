@@ -87,8 +87,8 @@ class Products:
         size = paging.page_size(query.page_size)
         listing.check_query(query.query)
         words = domain.words(query.query)
-        filters = listing.digest(query.status, words, query.brand.casefold(), query.category)
-        cursor = listing.cursor(query.page_token, filters, {"k": str, "id": str})
+        filters = paging.filters_digest(query.status, words, query.brand.casefold(), query.category)
+        cursor = paging.cursor_for(query.page_token, filters, {"k": str, "id": str})
         async with self.units.read() as uow:
             found = await uow.products.list(
                 who.tenant_id,

@@ -66,8 +66,8 @@ class Variants:
         size = paging.page_size(query.page_size)
         listing.check_query(query.query)
         words = domain.words(query.query)
-        filters = listing.digest(query.product_id, query.status, words)
-        cursor = listing.cursor(query.page_token, filters, {"after": str})
+        filters = paging.filters_digest(query.product_id, query.status, words)
+        cursor = paging.cursor_for(query.page_token, filters, {"after": str})
         async with self.units.read() as uow:
             if query.product_id is not None and not await uow.products.exists(
                 who.tenant_id, query.product_id

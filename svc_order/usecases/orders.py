@@ -153,13 +153,6 @@ class Orders:
 
     async def list_orders(self, who: Principal, query: commands.ListOrders) -> Page[Order]:
         size = paging.page_size(query.page_size)
-        cursor = paging.decode(query.page_token)
-        try:
-            before = (datetime.fromisoformat(str(cursor["t"])), str(cursor["id"])) if cursor else None
-        except (KeyError, ValueError):
-            raise errors.InvalidArgument(
-                [FieldViolation("page_token", "not a token from an earlier response")]
-            ) from None
         narrowed = OrderFilter(
             query.statuses,
             query.channel,
@@ -170,13 +163,25 @@ class Orders:
             query.start,
             query.end,
         )
+        filters = paging.filters_digest(
+            sorted(set(query.statuses)),
+            query.channel,
+            query.customer,
+            query.warehouse_id,
+            query.external_id,
+            query.sku,
+            query.start,
+            query.end,
+        )
+        cursor = paging.cursor_for(query.page_token, filters, {"t": datetime, "id": str})
+        before = (datetime.fromisoformat(cursor["t"]), cursor["id"]) if cursor else None
         now = self.now()
         async with self.units.read() as uow:
             found = await uow.orders.find(who.tenant_id, narrowed, before, size + 1, now)
         return paging.page_of(
             [o.as_seen(now) for o in found],
             size,
-            lambda last: {"t": last.order_time.isoformat(), "id": last.id},
+            lambda last: {"t": last.order_time.isoformat(), "id": last.id, "f": filters},
         )
 
     async def cancel(self, who: Principal, request_id: str, cmd: commands.CancelOrder) -> Order:

@@ -197,14 +197,17 @@ class Orders:
 
     async def list_orders(self, who: Principal, query: commands.ListQuery) -> Page[PurchaseOrder]:
         size = paging.page_size(query.page_size)
-        cursor = paging.decode(query.page_token)
-        before = (datetime.fromisoformat(str(cursor["t"])), str(cursor["i"])) if cursor else None
         where = OrderFilter(
             query.states, query.parent_id, query.warehouse_id, query.sku, query.start, query.end
         )
+        filters = paging.filters_digest(
+            sorted(set(query.states)), query.parent_id, query.warehouse_id, query.sku, query.start, query.end
+        )
+        cursor = paging.cursor_for(query.page_token, filters, {"t": datetime, "i": str})
+        before = (datetime.fromisoformat(cursor["t"]), cursor["i"]) if cursor else None
         async with self.units.read() as uow:
             found = await uow.orders.list(who.tenant_id, where, before, size + 1)
-        return paging.page_of(found, size, lambda o: {"t": o.created_at.isoformat(), "i": o.id})
+        return paging.page_of(found, size, lambda o: {"t": o.created_at.isoformat(), "i": o.id, "f": filters})
 
     async def _end(
         self,

@@ -87,9 +87,14 @@ class Receiving:
 
     async def list_receipts(self, who: Principal, query: commands.ListQuery) -> Page[Receipt]:
         size = paging.page_size(query.page_size)
-        cursor = paging.decode(query.page_token)
-        before = (datetime.fromisoformat(str(cursor["t"])), str(cursor["i"])) if cursor else None
         where = ReceiptFilter(query.parent_id, query.warehouse_id, query.status, query.start, query.end)
+        filters = paging.filters_digest(
+            query.parent_id, query.warehouse_id, query.status, query.start, query.end
+        )
+        cursor = paging.cursor_for(query.page_token, filters, {"t": datetime, "i": str})
+        before = (datetime.fromisoformat(cursor["t"]), cursor["i"]) if cursor else None
         async with self.units.read() as uow:
             found = await uow.receipts.list(who.tenant_id, where, before, size + 1)
-        return paging.page_of(found, size, lambda r: {"t": r.received_at.isoformat(), "i": r.id})
+        return paging.page_of(
+            found, size, lambda r: {"t": r.received_at.isoformat(), "i": r.id, "f": filters}
+        )

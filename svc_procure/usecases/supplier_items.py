@@ -91,13 +91,16 @@ class SupplierItems:
 
     async def list_items(self, who: Principal, query: commands.ListQuery) -> Page[SupplierItem]:
         size = paging.page_size(query.page_size)
-        cursor = paging.decode(query.page_token)
-        after = (str(cursor["s"]), str(cursor["k"]), str(cursor["i"])) if cursor else None
+        filters = paging.filters_digest(query.parent_id, query.sku, query.status)
+        cursor = paging.cursor_for(query.page_token, filters, {"s": str, "k": str, "i": str})
+        after = (cursor["s"], cursor["k"], cursor["i"]) if cursor else None
         async with self.units.read() as uow:
             found = await uow.items.list(
                 who.tenant_id, query.parent_id, query.sku, query.status, after, size + 1
             )
-        return paging.page_of(found, size, lambda i: {"s": i.supplier_id, "k": i.sku, "i": i.id})
+        return paging.page_of(
+            found, size, lambda i: {"s": i.supplier_id, "k": i.sku, "i": i.id, "f": filters}
+        )
 
     async def update(self, who: Principal, request_id: str, cmd: commands.UpdateSupplierItem) -> SupplierItem:
         paths = set(cmd.paths)

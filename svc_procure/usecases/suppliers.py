@@ -94,14 +94,18 @@ class Suppliers:
 
     async def list_suppliers(self, who: Principal, query: commands.ListQuery) -> Page[Supplier]:
         size = paging.page_size(query.page_size)
-        cursor = paging.decode(query.page_token)
-        after = (str(cursor["name"]), str(cursor["id"])) if cursor else None
+        # the query's words as `domain.matches` reads them
+        filters = paging.filters_digest(query.status, query.query.casefold().split())
+        cursor = paging.cursor_for(query.page_token, filters, {"name": str, "id": str})
+        after = (cursor["name"], cursor["id"]) if cursor else None
         async with self.units.read() as uow:
             found = await uow.suppliers.list(who.tenant_id, query.status, after)
         hits = [
             s for s in found if domain.matches(query.query, s.display_name, s.contact_name, s.contact_email)
         ]
-        return paging.page_of(hits[: size + 1], size, lambda s: {"name": s.display_name, "id": s.id})
+        return paging.page_of(
+            hits[: size + 1], size, lambda s: {"name": s.display_name, "id": s.id, "f": filters}
+        )
 
     async def update(self, who: Principal, request_id: str, cmd: commands.UpdateSupplier) -> Supplier:
         violations = Violations()

@@ -51,8 +51,10 @@ class Levels:
 
     async def list_levels(self, who: Principal, query: commands.ListLevels) -> Page[Level]:
         size = paging.page_size(query.page_size)
-        cursor = paging.decode(query.page_token)
-        after = (str(cursor["w"]), str(cursor["s"])) if "w" in cursor and "s" in cursor else None
+        # low_only tells ListLowStock from ListStockLevels: one's token is no good to the other
+        filters = paging.filters_digest(query.warehouse_id, sorted(set(query.skus)), query.low_only)
+        cursor = paging.cursor_for(query.page_token, filters, {"w": str, "s": str})
+        after = (cursor["w"], cursor["s"]) if cursor else None
         async with self.units.read() as uow:
             if query.warehouse_id is not None:
                 await existing_warehouses(uow, who.tenant_id, [query.warehouse_id])
@@ -64,7 +66,7 @@ class Levels:
                 limit=size + 1,
                 low_only=query.low_only,
             )
-        return paging.page_of(found, size, lambda v: {"w": v.warehouse_id, "s": v.sku})
+        return paging.page_of(found, size, lambda v: {"w": v.warehouse_id, "s": v.sku, "f": filters})
 
     async def set_reorder_policy(
         self, who: Principal, request_id: str, cmd: commands.SetReorderPolicy

@@ -47,7 +47,19 @@ class Movements:
 
     async def list_movements(self, who: Principal, query: commands.ListMovements) -> Page[Movement]:
         size = paging.page_size(query.page_size)
-        resume = int(paging.decode(query.page_token).get("seq", 0))
+        filters = paging.filters_digest(
+            query.warehouse_id,
+            query.sku,
+            sorted(set(query.types)),
+            query.reference,
+            query.reservation_id,
+            query.start,
+            query.end,
+            query.after_sequence,
+            query.newest_first,
+        )
+        cursor = paging.cursor_for(query.page_token, filters, {"seq": int})
+        resume = cursor["seq"] if cursor else 0
         wanted = MovementQuery(
             warehouse_id=query.warehouse_id,
             sku=query.sku,
@@ -63,7 +75,7 @@ class Movements:
         )
         async with self.units.read() as uow:
             found = await uow.ledger.find(who.tenant_id, wanted)
-        return paging.page_of(found, size, lambda m: {"seq": m.sequence})
+        return paging.page_of(found, size, lambda m: {"seq": m.sequence, "f": filters})
 
     async def summarize_demand(self, who: Principal, query: commands.SummarizeDemand) -> DemandPage:
         end = query.end or self.now()
@@ -76,7 +88,10 @@ class Movements:
             violations.add("skus", "at most 500")
         violations.raise_if_any()
         size = paging.page_size(query.page_size)
-        after = str(paging.decode(query.page_token).get("after_sku", ""))
+        # the end as asked: an open window ends "now" on every page alike
+        filters = paging.filters_digest(query.warehouse_id, query.start, query.end, sorted(set(query.skus)))
+        cursor = paging.cursor_for(query.page_token, filters, {"after_sku": str})
+        after = cursor["after_sku"] if cursor else ""
         # Only this page is summed: the SKUs asked for, or the ledger's next
         # SKUs with demand in the window (the store stops after them).
         asked = sorted(s for s in set(query.skus) if s > after)[: size + 1]
@@ -94,6 +109,8 @@ class Movements:
                 )
         skus = asked if query.skus else sorted(sums)
         page = paging.page_of(
-            [Demand(s, sums.get(s, NO_DEMAND)) for s in skus], size, lambda d: {"after_sku": d.sku}
+            [Demand(s, sums.get(s, NO_DEMAND)) for s in skus],
+            size,
+            lambda d: {"after_sku": d.sku, "f": filters},
         )
         return DemandPage(page.items, page.next_page_token, query.start, end)

@@ -48,8 +48,9 @@ class Reservations:
 
     async def list_reservations(self, who: Principal, query: commands.ListReservations) -> Page[Reservation]:
         size = paging.page_size(query.page_size)
-        cursor = paging.decode(query.page_token)
-        before = (datetime.fromisoformat(str(cursor["t"])), str(cursor["id"])) if "t" in cursor else None
+        filters = paging.filters_digest(query.state, query.reference, query.warehouse_id, query.sku)
+        cursor = paging.cursor_for(query.page_token, filters, {"t": datetime, "id": str})
+        before = (datetime.fromisoformat(cursor["t"]), cursor["id"]) if cursor else None
         async with self.units.read() as uow:
             found = await uow.reservations.find(
                 who.tenant_id,
@@ -61,7 +62,9 @@ class Reservations:
                 before=before,
                 limit=size + 1,
             )
-        page = paging.page_of(found, size, lambda r: {"t": r.created_at.isoformat(), "id": r.id})
+        page = paging.page_of(
+            found, size, lambda r: {"t": r.created_at.isoformat(), "id": r.id, "f": filters}
+        )
         return Page([self._as_seen(r) for r in page.items], page.next_page_token)
 
     async def extend(self, who: Principal, request_id: str, cmd: commands.Extend) -> Reservation:

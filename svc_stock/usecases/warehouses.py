@@ -85,16 +85,18 @@ class Warehouses:
 
     async def list_warehouses(self, who: Principal, query: commands.ListWarehouses) -> Page[Warehouse]:
         size = paging.page_size(query.page_size)
-        after = str(paging.decode(query.page_token).get("after_code", ""))
+        code = query.code.strip().upper()
+        filters = paging.filters_digest(query.status, code)
+        cursor = paging.cursor_for(query.page_token, filters, {"after_code": str})
         async with self.units.read() as uow:
             found = await uow.warehouses.find(
                 who.tenant_id,
-                after_code=after,
+                after_code=cursor["after_code"] if cursor else "",
                 limit=size + 1,
                 status=query.status,
-                code=query.code.strip().upper(),
+                code=code,
             )
-        return paging.page_of(found, size, lambda w: {"after_code": w.code})
+        return paging.page_of(found, size, lambda w: {"after_code": w.code, "f": filters})
 
     async def update(self, who: Principal, request_id: str, cmd: commands.UpdateWarehouse) -> Warehouse:
         if cmd.display_name is not None and not cmd.display_name.strip():

@@ -44,18 +44,17 @@ class UserAccounts:
 
     async def list_users(self, who: Principal, query: commands.ListUsers) -> Page[User]:
         size = paging.page_size(query.page_size)
-        after = paging.decode(query.page_token).get("after_email", "")
-        if not isinstance(after, str):
-            raise InvalidArgument([FieldViolation("page_token", "not a token from a previous page")])
+        filters = paging.filters_digest(query.role, query.show_disabled)
+        cursor = paging.cursor_for(query.page_token, filters, {"after_email": str})
         async with self.units.read() as uow:
             found = await uow.users.page_by_email(
                 who.tenant_id,
-                after_email=after,
+                after_email=cursor["after_email"] if cursor else "",
                 limit=size + 1,
                 role=query.role,
                 show_disabled=query.show_disabled,
             )
-        return paging.page_of(found, size, lambda user: {"after_email": user.email})
+        return paging.page_of(found, size, lambda user: {"after_email": user.email, "f": filters})
 
     async def create_user(self, who: Principal, request_id: str, cmd: commands.CreateUser) -> User:
         email = domain.normalize_email(cmd.email)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 
 import pytest
 
@@ -62,6 +63,58 @@ def test_a_garbage_page_token_is_refused_naming_the_field(token: str) -> None:
         paging.decode(token)
 
     assert refused.value.violations == (FieldViolation("page_token", "not a token from an earlier response"),)
+
+
+NOT_THIS_REQUEST = FieldViolation("page_token", "not a token from a previous page of this same request")
+FIELDS: dict[str, type] = {"t": datetime, "id": str, "n": int}
+
+
+def test_a_filters_digest_is_stable_and_tells_every_parameter_apart() -> None:
+    digest = paging.filters_digest("w-1", ["A", "B"], None, datetime(2026, 3, 1, tzinfo=UTC), False)
+
+    assert digest == paging.filters_digest("w-1", ["A", "B"], None, datetime(2026, 3, 1, tzinfo=UTC), False)
+    assert (
+        len(
+            {
+                digest,
+                paging.filters_digest("w-2", ["A", "B"], None, datetime(2026, 3, 1, tzinfo=UTC), False),
+                paging.filters_digest("w-1", ["A"], None, datetime(2026, 3, 1, tzinfo=UTC), False),
+                paging.filters_digest("w-1", ["A", "B"], "", datetime(2026, 3, 1, tzinfo=UTC), False),
+                paging.filters_digest("w-1", ["A", "B"], None, datetime(2026, 3, 2, tzinfo=UTC), False),
+                paging.filters_digest("w-1", ["A", "B"], None, datetime(2026, 3, 1, tzinfo=UTC), True),
+            }
+        )
+        == 6
+    )
+
+
+def test_a_cursor_comes_back_from_a_token_made_for_the_same_filters() -> None:
+    filters = paging.filters_digest("w-1")
+    cursor = {"t": "2026-03-01T12:00:00+00:00", "id": "b2c1", "n": 3, "f": filters}
+
+    assert paging.cursor_for(paging.encode(cursor), filters, FIELDS) == cursor
+    assert paging.cursor_for("", filters, FIELDS) == {}
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        {"t": "2026-03-01T12:00:00+00:00", "id": "b2c1", "n": 3, "f": paging.filters_digest("w-2")},
+        {"t": "2026-03-01T12:00:00+00:00", "id": "b2c1", "n": 3},
+        {"t": "2026-03-01T12:00:00+00:00", "id": 7, "n": 3, "f": paging.filters_digest("w-1")},
+        {"t": "2026-03-01T12:00:00+00:00", "id": "b2c1", "f": paging.filters_digest("w-1")},
+        {"t": "yesterday", "id": "b2c1", "n": 3, "f": paging.filters_digest("w-1")},
+        {"t": "2026-03-01T12:00:00", "id": "b2c1", "n": 3, "f": paging.filters_digest("w-1")},
+    ],
+    ids=["other-filters", "from-before-digests", "wrong-type", "missing-field", "not-a-time", "no-offset"],
+)
+def test_a_token_of_another_request_or_with_bad_fields_is_refused_naming_the_field(
+    cursor: dict[str, object],
+) -> None:
+    with pytest.raises(InvalidArgument) as refused:
+        paging.cursor_for(paging.encode(cursor), paging.filters_digest("w-1"), FIELDS)
+
+    assert refused.value.violations == (NOT_THIS_REQUEST,)
 
 
 def test_an_etag_is_stable() -> None:

@@ -148,3 +148,22 @@ async def test_lists_page_newest_first_and_filter(shop: Shop) -> None:
     assert [o.id for o in by_sku.items] == [made[0].id]
     with pytest.raises(errors.InvalidArgument):
         await shop.orders.list_orders(WHO, listing(page_token="bm90IG91cnM="))
+
+
+async def test_a_page_token_reused_with_other_filters_is_refused(shop: Shop) -> None:
+    made = []
+    for i, channel in enumerate([SalesChannel.POS, SalesChannel.POS, SalesChannel.PHONE]):
+        made.append(await shop.create([("A", 1)], request_id=f"r-{i}", channel=channel))
+        shop.clock.advance(timedelta(seconds=1))
+    first = await shop.orders.list_orders(WHO, listing(page_size=1, channel=SalesChannel.POS))
+
+    for other in [{"channel": SalesChannel.PHONE}, {"channel": SalesChannel.POS, "sku": "B"}, {}]:
+        with pytest.raises(errors.InvalidArgument) as refused:
+            await shop.orders.list_orders(
+                WHO, listing(page_size=1, page_token=first.next_page_token, **other)
+            )
+        assert [v.field for v in refused.value.violations] == ["page_token"]
+    rest = await shop.orders.list_orders(
+        WHO, listing(page_size=5, page_token=first.next_page_token, channel=SalesChannel.POS)
+    )
+    assert [o.id for o in first.items + rest.items] == [made[1].id, made[0].id]

@@ -217,6 +217,26 @@ async def test_orders_list_newest_first_filtered_by_sku_and_state(procure: Procu
     assert none.items == []
 
 
+async def test_a_page_token_reused_with_another_sku_state_or_warehouse_is_refused(procure: Procure) -> None:
+    supplier = await procure.supplier()
+    await procure.item(supplier, "A")
+    await procure.item(supplier, "B")
+    made = [await procure.order(supplier, [("A", 1)], submit=False) for _ in range(2)]
+    first = await procure.orders.list_orders(procure.buyer, commands.ListQuery(1, "", sku="A"))
+    token = first.next_page_token
+
+    for other in [
+        commands.ListQuery(1, token, sku="B"),
+        commands.ListQuery(1, token, sku="A", states=(S.DRAFT.value,)),
+        commands.ListQuery(1, token, sku="A", warehouse_id="archived"),
+    ]:
+        with pytest.raises(errors.InvalidArgument) as refused:
+            await procure.orders.list_orders(procure.buyer, other)
+        assert [v.field for v in refused.value.violations] == ["page_token"]
+    rest = await procure.orders.list_orders(procure.buyer, commands.ListQuery(5, token, sku="A"))
+    assert {o.id for o in first.items + rest.items} == {o.id for o in made}
+
+
 async def test_too_many_lines_are_refused_without_asking_the_catalog(procure: Procure) -> None:
     supplier = await procure.supplier()
     lines = [(f"S{n}", 1) for n in range(501)]

@@ -130,3 +130,23 @@ async def test_receipts_list_newest_first_by_order(procure: Procure) -> None:
     assert [r.id for r in first.items + rest.items] == [made[1].id, made[0].id]
     with pytest.raises(errors.NotFound):
         await procure.receiving.get_receipt(procure.clerk, other.id, made[0].id)
+
+
+async def test_a_receipt_page_token_reused_for_another_order_is_refused(procure: Procure) -> None:
+    order = await submitted(procure, [("A", 10)])
+    other = await submitted(procure, [("B", 10)])
+    for quantity in (1, 2):
+        await procure.receiving.receive(procure.clerk, rid(), receiving(order, [("A", quantity)]))
+    first = await procure.receiving.list_receipts(
+        procure.clerk, commands.ListQuery(1, "", parent_id=order.id)
+    )
+
+    with pytest.raises(errors.InvalidArgument) as refused:
+        await procure.receiving.list_receipts(
+            procure.clerk, commands.ListQuery(1, first.next_page_token, parent_id=other.id)
+        )
+    assert [v.field for v in refused.value.violations] == ["page_token"]
+    rest = await procure.receiving.list_receipts(
+        procure.clerk, commands.ListQuery(1, first.next_page_token, parent_id=order.id)
+    )
+    assert len(rest.items) == 1

@@ -96,6 +96,25 @@ async def test_items_of_every_supplier_list_by_supplier_then_sku_in_pages(procur
     assert {i.supplier_id for i in by_sku.items} == {one.id, two.id}
 
 
+async def test_an_item_page_token_reused_with_another_sku_or_supplier_is_refused(procure: Procure) -> None:
+    one, two = await procure.supplier(), await procure.supplier()
+    for supplier in (one, two):
+        await procure.item(supplier, "A")
+    first = await procure.items.list_items(procure.buyer, commands.ListQuery(1, "", sku="A"))
+
+    for other in [
+        commands.ListQuery(1, first.next_page_token, sku="B"),
+        commands.ListQuery(1, first.next_page_token, sku="A", parent_id=one.id),
+    ]:
+        with pytest.raises(errors.InvalidArgument) as refused:
+            await procure.items.list_items(procure.buyer, other)
+        assert [v.field for v in refused.value.violations] == ["page_token"]
+    rest = await procure.items.list_items(
+        procure.buyer, commands.ListQuery(1, first.next_page_token, sku="A")
+    )
+    assert {i.supplier_id for i in first.items + rest.items} == {one.id, two.id}
+
+
 async def test_an_item_update_changes_only_the_masked_fields(procure: Procure) -> None:
     supplier = await procure.supplier()
     item = await procure.item(supplier, "A", moq=5)

@@ -67,6 +67,25 @@ async def test_lists_filter_by_word_prefixes_and_page_by_name(procure: Procure) 
     assert ([s.display_name for s in rest.items], rest.next_page_token) == (["Alpine Metals"], "")
 
 
+async def test_a_page_token_reused_with_another_query_or_status_is_refused(procure: Procure) -> None:
+    for name in ("Zeta Tools", "Alpha Parts", "Alpine Metals"):
+        await procure.supplier(name=name)
+    first = await procure.suppliers.list_suppliers(procure.buyer, commands.ListQuery(1, "", query="alp"))
+
+    for other in [
+        commands.ListQuery(1, first.next_page_token, query="zet"),
+        commands.ListQuery(1, first.next_page_token, query="alp", status=Status.ARCHIVED.value),
+    ]:
+        with pytest.raises(errors.InvalidArgument) as refused:
+            await procure.suppliers.list_suppliers(procure.buyer, other)
+        assert [v.field for v in refused.value.violations] == ["page_token"]
+    # the query's words are read case-insensitively: "ALP" asks for the same suppliers
+    rest = await procure.suppliers.list_suppliers(
+        procure.buyer, commands.ListQuery(1, first.next_page_token, query="ALP")
+    )
+    assert [s.display_name for s in first.items + rest.items] == ["Alpha Parts", "Alpine Metals"]
+
+
 async def test_an_update_changes_the_given_fields_and_the_version(procure: Procure) -> None:
     created = await procure.supplier()
     cmd = commands.UpdateSupplier(

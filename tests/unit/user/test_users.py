@@ -161,6 +161,25 @@ async def test_a_page_token_not_from_a_list_is_refused(svc: Svc, acme: Bootstrap
     assert [v.field for v in refused.value.violations] == ["page_token"]
 
 
+async def test_a_page_token_reused_with_another_role_or_disabled_users_shown_is_refused(
+    svc: Svc, acme: Bootstrap
+) -> None:
+    for email in ("b@acme.test", "c@acme.test", "d@acme.test"):
+        await add_user(svc, acme, email, Role.BUYER)
+    first = await svc.accounts.list_users(acme.who, commands.ListUsers(1, "", Role.BUYER, False))
+
+    for role, show_disabled in [(Role.CLERK, False), (None, False), (Role.BUYER, True)]:
+        with pytest.raises(errors.InvalidArgument) as refused:
+            await svc.accounts.list_users(
+                acme.who, commands.ListUsers(1, first.next_page_token, role, show_disabled)
+            )
+        assert [v.field for v in refused.value.violations] == ["page_token"]
+    rest = await svc.accounts.list_users(
+        acme.who, commands.ListUsers(5, first.next_page_token, Role.BUYER, False)
+    )
+    assert [u.email for u in first.items + rest.items] == ["b@acme.test", "c@acme.test", "d@acme.test"]
+
+
 # --- changing roles and access ------------------------------------------------------
 
 
