@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 
-from bench.scale.catalog_seed import ABSENT, RARE
+from bench.scale.catalog_seed import ABSENT, CATEGORIES, RARE
 from bench.scale.seed import Seeded
 from bench.scale.stack import Stack
 from kit.protos import timestamp
@@ -33,6 +33,10 @@ DEEP = 0.9
 SAMPLE = 200  # distinct SKUs the point reads cycle through
 BATCH = 100  # SKUs per BatchGetVariants and per SummarizeDemand with SKUs
 DEMAND_WINDOW = timedelta(days=28)
+# A leaf category holds a tenth of the seeded products, its parent a fifth;
+# a walk into the leaf stops short of its smallest likely size.
+LEAF, TREE = CATEGORIES[0], CATEGORIES[0].split("/")[0]
+LEAF_SHARE = 0.09
 
 
 @dataclass(frozen=True)
@@ -120,9 +124,17 @@ def catalog_operations(
     def catalog(label: str, method: str, *requests: Message, note: str = "") -> Operation:
         return Operation(label, "catalog", method, requests, note)
 
+    leaf = with_fields(products, category=LEAF)
+    deep_leaf, leaf_note = walk.deep(stub.ListProducts, leaf, "products", int(LEAF_SHARE * stack.size))
     return [
         catalog("ListProducts first page", "ListProducts", products),
         catalog("ListProducts page at 90%", "ListProducts", deep, note=note),
+        catalog(
+            f"ListProducts category={LEAF!r} (10%), deep page", "ListProducts", deep_leaf, note=leaf_note
+        ),
+        catalog(
+            f"ListProducts category={TREE!r} (20%)", "ListProducts", with_fields(products, category=TREE)
+        ),
         catalog(f"ListProducts query={RARE!r} (0.1%)", "ListProducts", with_fields(products, query=RARE)),
         catalog(f"ListProducts query={ABSENT!r} (none)", "ListProducts", with_fields(products, query=ABSENT)),
         catalog(
@@ -150,6 +162,7 @@ def stock_operations(
     levels = stock_pb.ListStockLevelsRequest(parent=stack.warehouse, page_size=PAGE)
     low = stock_pb.ListLowStockRequest(parent=stack.warehouse, page_size=PAGE)
     start = timestamp(datetime.now(UTC) - DEMAND_WINDOW)
+    window = datetime.now(UTC) - timedelta(days=30)  # mid-ledger
     demand = stock_pb.SummarizeDemandRequest(warehouse=stack.warehouse, start_time=start, page_size=PAGE)
     picked = [seeded.skus[i] for i in rng.sample(range(stack.size), min(SAMPLE, stack.size))]
 
@@ -181,6 +194,13 @@ def stock_operations(
             *(
                 stock_pb.ListMovementsRequest(warehouse=stack.warehouse, sku=s, page_size=PAGE)
                 for s in picked
+            ),
+        ),
+        stock(
+            "ListMovements one-hour window",
+            "ListMovements",
+            stock_pb.ListMovementsRequest(
+                start_time=timestamp(window), end_time=timestamp(window + timedelta(hours=1)), page_size=PAGE
             ),
         ),
         stock("SummarizeDemand 28 d first page", "SummarizeDemand", demand),

@@ -54,6 +54,15 @@ products = Table(
     # Filtered lists in their order, positioned by the keyset cursor.
     Index(None, "tenant_id", "brand_key", "sort_key", "id"),
     Index(None, "tenant_id", "status", "sort_key", "id"),
+    # A category and the categories below it (migration 0004).
+    Index(
+        "ix_products_category_tree",
+        "tenant_id",
+        "category",
+        "sort_key",
+        "id",
+        postgresql_ops={"category": "text_pattern_ops"},
+    ),
     CheckConstraint("status IN ('active', 'archived')", name="status_known"),
     CheckConstraint(_ARCHIVED_WHEN, name="archived_at_iff_archived"),
 )

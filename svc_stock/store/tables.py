@@ -125,6 +125,7 @@ movements = Table(
     Index(None, "tenant_id", "reference"),
     Index(None, "tenant_id", "reservation_id"),
     Index(None, "tenant_id", "warehouse_id", "type", "effective_at"),
+    Index(None, "tenant_id", "created_at"),  # a time window (ListMovements)
 )
 
 reservations = Table(
