@@ -154,7 +154,8 @@ class Orders:
     async def list_orders(self, who: Principal, query: commands.ListOrders) -> Page[Order]:
         size = paging.page_size(query.page_size)
         narrowed = OrderFilter(
-            query.statuses,
+            # Sorted: the same statuses in another order are the same request.
+            tuple(sorted(set(query.statuses))),
             query.channel,
             query.customer,
             query.warehouse_id,
@@ -163,16 +164,7 @@ class Orders:
             query.start,
             query.end,
         )
-        filters = paging.filters_digest(
-            sorted(set(query.statuses)),
-            query.channel,
-            query.customer,
-            query.warehouse_id,
-            query.external_id,
-            query.sku,
-            query.start,
-            query.end,
-        )
+        filters = paging.filters_digest(*dataclasses.astuple(narrowed))
         cursor = paging.cursor_for(query.page_token, filters, {"t": datetime, "id": str})
         before = (datetime.fromisoformat(cursor["t"]), cursor["id"]) if cursor else None
         now = self.now()
