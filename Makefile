@@ -8,7 +8,7 @@ BUF := node_modules/.bin/buf
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help up test check lint typecheck proto-lint proto-breaking gen gen-check unit pytest migrate admin certs demo smoke bench bench-gateway scale clean
+.PHONY: help up test check lint typecheck proto-lint proto-breaking gen gen-check unit pytest mesh mesh-graph migrate admin certs demo smoke bench bench-gateway scale clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -57,6 +57,12 @@ unit: $(STAMP) $(BUF) ## The fast specifications alone: every use case on in-mem
 
 pytest: $(STAMP) $(BUF) ## Only the pytest suite (ARGS=... passes options)
 	$(BIN)/python -m pytest $(ARGS)
+
+mesh: $(STAMP) $(BUF) ## Check mesh/istio: every service's resources, real accounts and RPCs, safe retries, Istio's schemas
+	$(BIN)/python ci/test.py --only mesh
+
+mesh-graph: $(STAMP) ## Who may call what, from mesh/istio (ARGS=--format mermaid)
+	$(BIN)/stockmesh mesh graph $(ARGS)
 
 migrate: $(STAMP) ## Apply every service's migrations to its DATABASE_URL / SQLite file
 	$(BIN)/stockmesh migrate
