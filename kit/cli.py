@@ -11,6 +11,7 @@ from importlib.metadata import entry_points
 
 from kit import logs, migrations, server, services, supervisor
 from kit.mesh import commands as mesh_commands
+from kit.mesh.files import PolicyError
 from kit.settings import Settings, SettingsError, service_account
 
 
@@ -56,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     try:
         return _dispatch(args)
-    except SettingsError as exc:
+    except (SettingsError, PolicyError) as exc:
+        # A policy the runtime cannot enforce as written stops a service from
+        # starting, named by file and field (`stockmesh mesh check` lists all).
         print(f"stockmesh: {exc}", file=sys.stderr)
         return 2
 

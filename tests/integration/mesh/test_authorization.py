@@ -143,3 +143,29 @@ def test_editing_a_copy_of_the_policy_flips_the_outcome(stacks: Stacks, tmp_path
         call_as(edited, "svc-procure", RECEIVE, receipt(), stock_pb2.ReceiveStockResponse, SYSTEM_WORK)
         == DENIED
     )
+
+
+def test_a_policy_the_runtime_cannot_enforce_stops_the_service_from_starting(
+    stacks: Stacks, tmp_path: Path
+) -> None:
+    def conditional(documents: list[Document]) -> None:
+        rule = of_kind(documents, "AuthorizationPolicy")["spec"]["rules"][0]
+        rule["when"] = [{"key": "request.headers[x-debug]", "values": ["1"]}]
+
+    policy = edited_policy(tmp_path, "services/svc-user.yaml", conditional)
+    service = harness.ServiceProcess(
+        "user",
+        tmp_path,
+        stacks.tls_dir,
+        f"sqlite:///{tmp_path / 'user.db'}",
+        env={"STOCKMESH_MESH_DIR": str(policy)},
+    )
+
+    with pytest.raises(RuntimeError, match="did not start"):
+        service.start()
+    assert service.process is not None
+    assert service.process.wait(timeout=10) == 2
+    refused = (
+        "svc-user.yaml#0 AuthorizationPolicy svc-user: rules[0]: the local runtime does not enforce when"
+    )
+    assert refused in service.log_tail()
