@@ -90,10 +90,6 @@ class Breaker:
         ):
             self._eject()
 
-    @property
-    def open(self) -> bool:
-        return self.clock() < self._ejected_until
-
     def _eject(self) -> None:
         assert self.outlier is not None
         now = self.clock()

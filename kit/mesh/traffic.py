@@ -119,8 +119,7 @@ def client_policy(resources: Iterable[Resource], host: str) -> ClientPolicy:
             break
     for resource in found:
         if resource.kind == "DestinationRule" and resource.spec.get("host") == host:
-            max_requests, max_retries, outlier = destination_limits(resource)
-            connect_timeout = _connect_timeout(resource)
+            max_requests, max_retries, connect_timeout, outlier = destination_limits(resource)
             break
     return ClientPolicy(host, routes, max_requests, max_retries, outlier, connect_timeout)
 
@@ -170,16 +169,9 @@ def _retries(body: Mapping[str, Any] | None, where: str) -> Retries:
     return Retries(attempts, per_try or None, retry_on or ISTIO_DEFAULT_RETRY_ON)
 
 
-def _connect_timeout(resource: Resource) -> float:
-    tcp = ((resource.spec.get("trafficPolicy") or {}).get("connectionPool") or {}).get("tcp") or {}
-    if "connectTimeout" not in tcp:
-        return ISTIO_CONNECT_TIMEOUT
-    return duration(
-        tcp["connectTimeout"], f"{resource.source} DestinationRule {resource.name}: connectTimeout"
-    )
-
-
-def destination_limits(resource: Resource) -> tuple[int | None, int | None, Outlier | None]:
+def destination_limits(resource: Resource) -> tuple[int | None, int | None, float, Outlier | None]:
+    """Calls and retries in flight at most, the connect timeout, and the
+    outlier detection of a DestinationRule."""
     where = f"{resource.source} DestinationRule {resource.name}"
     only(resource.spec, {"host", "trafficPolicy", "subsets", "exportTo"}, f"{where}: spec")
     policy = resource.spec.get("trafficPolicy") or {}
@@ -188,9 +180,15 @@ def destination_limits(resource: Resource) -> tuple[int | None, int | None, Outl
     http = pool.get("http") or {}
     max_requests = int(http["http2MaxRequests"]) if "http2MaxRequests" in http else None
     max_retries = int(http["maxRetries"]) if "maxRetries" in http else None
+    tcp = pool.get("tcp") or {}
+    connect_timeout = (
+        duration(tcp["connectTimeout"], f"{where}: connectTimeout")
+        if "connectTimeout" in tcp
+        else ISTIO_CONNECT_TIMEOUT
+    )
     body = policy.get("outlierDetection")
     if body is None:
-        return max_requests, max_retries, None
+        return max_requests, max_retries, connect_timeout, None
     at = f"{where}: outlierDetection"
     only(
         body,
@@ -213,4 +211,4 @@ def destination_limits(resource: Resource) -> tuple[int | None, int | None, Outl
         base_ejection=duration(body.get("baseEjectionTime", "30s"), f"{at}.baseEjectionTime"),
         max_ejection=ENVOY_MAX_EJECTION,
     )
-    return max_requests, max_retries, outlier
+    return max_requests, max_retries, connect_timeout, outlier

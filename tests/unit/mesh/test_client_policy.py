@@ -80,19 +80,24 @@ async def upstream() -> AsyncIterator[Served]:
     await server.stop(None)
 
 
+def channel_to(port: int, traffic: Traffic) -> aio.Channel:
+    """A channel under `traffic`'s policy, as kit.clients opens one."""
+    interceptors = traffic.interceptors()
+    channel = aio.insecure_channel(
+        f"127.0.0.1:{port}", options=[("grpc.enable_retries", 0)], interceptors=interceptors
+    )
+    for interceptor in interceptors:
+        interceptor.bind(channel)
+    return channel
+
+
 @pytest.fixture
 async def caller(upstream: Served) -> AsyncIterator[Opener]:
     opened: list[aio.Channel] = []
 
     def open_with(traffic: Traffic) -> aio.Channel:
-        interceptors = traffic.interceptors()
-        channel = aio.insecure_channel(
-            f"127.0.0.1:{upstream[1]}", options=[("grpc.enable_retries", 0)], interceptors=interceptors
-        )
-        for interceptor in interceptors:
-            interceptor.bind(channel)
-        opened.append(channel)
-        return channel
+        opened.append(channel_to(upstream[1], traffic))
+        return opened[-1]
 
     yield open_with
     for channel in opened:
@@ -214,10 +219,7 @@ async def test_a_retry_waits_up_to_the_connect_timeout_for_a_service_coming_back
     port = free_port()
     served = Upstream()
     traffic = Traffic("test", policy(attempts=1, connect_timeout=5.0), retries=True, breaking=True)
-    interceptors = traffic.interceptors()
-    channel = aio.insecure_channel(f"127.0.0.1:{port}", interceptors=interceptors)
-    for interceptor in interceptors:
-        interceptor.bind(channel)
+    channel = channel_to(port, traffic)
     server = aio.server()
     server.add_generic_rpc_handlers([probe_handler(served)])
     server.add_insecure_port(f"127.0.0.1:{port}")
@@ -238,10 +240,7 @@ async def test_a_retry_waits_up_to_the_connect_timeout_for_a_service_coming_back
 
 async def test_a_retry_to_a_service_that_stays_down_gives_up_after_the_connect_timeout() -> None:
     traffic = Traffic("test", policy(attempts=2, connect_timeout=0.05), retries=True, breaking=True)
-    interceptors = traffic.interceptors()
-    channel = aio.insecure_channel(f"127.0.0.1:{free_port()}", interceptors=interceptors)
-    for interceptor in interceptors:
-        interceptor.bind(channel)
+    channel = channel_to(free_port(), traffic)
     try:
         assert await book(channel) == grpc.StatusCode.UNAVAILABLE
     finally:
