@@ -1,14 +1,19 @@
 # stockmesh: `make up` runs the system locally, `make test` runs every check.
-# Both install what they need on first use (.venv from pyproject.toml, buf from npm).
+# Both install what they need on first use (.venv from pyproject.toml, buf, Vite and the console's
+# packages from npm, the console's build in console/dist/; `make test` also Debian's chromium).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-BUF := node_modules/.bin/buf
+NODE_BIN := node_modules/.bin
+BUF := $(NODE_BIN)/buf
 STAMP := $(VENV)/.installed
+CONSOLE := console/dist/index.html
+# Every file of the console but its own build output.
+CONSOLE_SOURCES := $(shell find console -path console/dist -prune -o -path console/node_modules -prune -o -type f -print 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help up test check lint typecheck proto-lint proto-breaking gen gen-check unit pytest mesh mesh-graph migrate admin certs demo smoke bench bench-gateway scale clean
+.PHONY: help up test console browser check lint typecheck proto-lint proto-breaking gen gen-check unit pytest mesh mesh-graph migrate admin certs demo smoke bench bench-gateway scale clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -20,18 +25,30 @@ $(STAMP): pyproject.toml $(wildcard svc_*/__init__.py) $(wildcard tools/__init__
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-# The Node tools (buf, and Istio's CRD schemas for kit/mesh/schemas.mjs) are
-# pinned exactly in package.json; no lockfile, because the registry mirror here
+# The Node tools (buf, Istio's CRD schemas for kit/mesh/schemas.mjs, Vite) and the
+# console's packages are pinned exactly in package.json; no lockfile, because the registry mirror here
 # carries only some of buf's per-platform optional packages. buf stands for the
 # whole install: any change to package.json reinstalls everything.
 $(BUF): package.json
 	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
-up: $(STAMP) ## Run every service locally (mTLS on 127.0.0.1, SQLite files in .stockmesh/)
+# The operator console, which the gateway serves at /console. `vite build console` takes the
+# config Vite finds in console/ (vite.config.*); the build's index.html stands for the whole
+# build, so an edited source, or a new npm install, rebuilds it.
+$(CONSOLE): $(BUF) $(CONSOLE_SOURCES)
+	$(NODE_BIN)/vite build console
+	@touch $@
+
+console: $(CONSOLE) ## Build the operator console (console/ → console/dist) with Vite
+
+browser: ## Install Debian's chromium for the console's browser tests, when missing
+	bash ci/chromium.sh
+
+up: $(STAMP) $(CONSOLE) ## Run every service locally (mTLS on 127.0.0.1, SQLite files in .stockmesh/)
 	$(BIN)/stockmesh up
 
-test: $(STAMP) $(BUF) ## Run the whole suite: lint, types, contracts, then pytest
+test: $(STAMP) $(BUF) $(CONSOLE) browser ## Run the whole suite: lint, types, contracts, then pytest
 	$(BIN)/python ci/test.py
 
 lint: $(STAMP) ## ruff (lint + format check) and the layer check
@@ -89,4 +106,4 @@ bench-gateway: $(STAMP) ## REST gateway vs direct gRPC, SSE fan-out to 1,000 sub
 	$(BIN)/python -m bench.gateway $(ARGS)
 
 clean: ## Remove local state (.stockmesh/), build output and caches
-	rm -rf .stockmesh .build .mypy_cache .ruff_cache .pytest_cache
+	rm -rf .stockmesh .build .mypy_cache .ruff_cache .pytest_cache console/dist

@@ -1,5 +1,5 @@
 """The gateway as an ASGI application: every route of the table, plus
-`/openapi.json`, `/docs`, `/healthz`.
+`/openapi.json`, `/docs`, `/healthz` and the operator console at `/console`.
 
 One handler serves every RPC; what differs per route (the template, body,
 method, service) is data from the descriptors. The order of one request is
@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from gateway import docs, errors, exchange, observe, openapi, streams, transcode
+from gateway import console, docs, errors, exchange, observe, openapi, streams, transcode
 from gateway.access import EdgeAuth
 from gateway.ratelimit import Policy, RateLimiter
 from gateway.routes import RouteTable
@@ -212,7 +212,12 @@ def create_app(settings: GatewaySettings, table: RouteTable | None = None) -> St
         finally:
             await running.pop().close()
 
-    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"]), *docs.routes(document)]
+    # The pages are matched before the route table, so they need no token and take no rate limit.
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        *docs.routes(document),
+        *console.routes(settings.console_dir),
+    ]
     middleware = [Middleware(GZipMiddleware, minimum_size=1024)]
     if settings.cors_origins:
         middleware.insert(

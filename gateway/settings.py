@@ -2,7 +2,8 @@
 
 The variables a service reads mean the same here (state directory, mTLS,
 peers' addresses, Redis, logs, traces); the gateway's own are
-`STOCKMESH_GATEWAY_*`. A peer is found as `STOCKMESH_<NAME>_ADDR` for the
+`STOCKMESH_GATEWAY_*`, and `STOCKMESH_CONSOLE_DIR` for the operator
+console's build. A peer is found as `STOCKMESH_<NAME>_ADDR` for the
 contract package `stockmesh.<name>.v1`, so a new service needs no code here.
 """
 
@@ -27,6 +28,11 @@ DEFAULT_METRICS = "127.0.0.1:9450"
 def bundled_descriptors() -> Path:
     """The descriptor set `make gen` writes beside the generated stubs."""
     return Path(str(resources.files("stockmesh").joinpath("descriptors.binpb")))
+
+
+def default_console_dir() -> Path:
+    """Where `make console` writes the operator console: console/dist in the repository."""
+    return Path(__file__).resolve().parents[1] / "console" / "dist"
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,7 @@ class GatewaySettings:
     otlp_endpoint: str | None = None
     token_leeway_seconds: float = 30.0
     grace_seconds: float = 10.0
+    console_dir: Path = field(default_factory=default_console_dir)  # the built console, served at /console
 
     @property
     def account(self) -> str:
@@ -94,6 +101,7 @@ class GatewaySettings:
         descriptors = env.get("STOCKMESH_GATEWAY_DESCRIPTORS")
         traces = env.get("STOCKMESH_TRACES_FILE")
         origins = env.get("STOCKMESH_GATEWAY_CORS_ORIGINS", "")
+        console = env.get("STOCKMESH_CONSOLE_DIR")
         return cls(
             listen=env.get("STOCKMESH_GATEWAY_LISTEN", DEFAULT_LISTEN),
             metrics_listen=env.get("STOCKMESH_GATEWAY_METRICS_LISTEN", DEFAULT_METRICS) or None,
@@ -122,4 +130,5 @@ class GatewaySettings:
             otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
             token_leeway_seconds=number(env, "STOCKMESH_TOKEN_LEEWAY_SECONDS", 30.0, minimum=0.0),
             grace_seconds=number(env, "STOCKMESH_GRACE_SECONDS", 10.0),
+            console_dir=Path(console).resolve() if console else default_console_dir(),
         )

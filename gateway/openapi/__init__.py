@@ -7,6 +7,8 @@ gateway matches the literal `warehouses` against the decoded segment, so `wareho
 template; and every `get: "/v1/{name=<collection>/*}"` would collapse into one path `/v1/{name}`. Each
 segment parameter names the field it fills (`x-stockmesh-field`) and the field's pattern
 (`x-stockmesh-pattern`); a variable that is one bare segment (`{sku}`) keeps its field path as its name.
+Each operation names the roles that may call it (`x-stockmesh-roles`, read by `roles.roles` from the
+comment's `Roles:` line), so a client such as the operator console can hide what its user may not do.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gateway.openapi import bodies, headers, paths
+from gateway.openapi import bodies, headers, paths, roles
 from gateway.routes import Route, RouteTable
 from gateway.schemas import Schema, SchemaSet
 
@@ -133,12 +135,16 @@ def _operation(route: Route, schemas: SchemaSet, table: RouteTable, operation_id
         operation["deprecated"] = True
     operation["x-stockmesh-rpc"] = route.grpc_path
     operation["x-stockmesh-template"] = route.template.text
+    allowed = roles.roles(comment)
+    if allowed is not None:  # a comment with no `Roles:` line promises nothing: leave it out
+        operation["x-stockmesh-roles"] = allowed
     return operation
 
 
 _INFO = """\
 REST/JSON access to the stockmesh services (catalog, stock, orders, procurement, users). Each operation \
-is one gRPC method, transcoded by its `google.api.http` rule; its description is the contract's comment.
+is one gRPC method, transcoded by its `google.api.http` rule; its description is the contract's comment. \
+`x-stockmesh-roles` lists the roles that may call each operation (`[]`: public, no token needed).
 
 **Logging in.** `POST /v1/auth:login` with `{"tenant", "email", "password"}` answers \
 `tokens.accessToken`; send it as `Authorization: Bearer <accessToken>` on every other call. Renew it with \

@@ -1,5 +1,6 @@
 """Each service's access rules are the ones its contract promises: the
-"Roles:" line above every RPC in proto/ and the RULES table in service.py agree."""
+"Roles:" line above every RPC in proto/ and the RULES table in service.py agree,
+and the gateway's OpenAPI document tells clients the same roles."""
 
 from __future__ import annotations
 
@@ -9,30 +10,33 @@ from pathlib import Path
 
 import pytest
 
+from gateway import openapi
+from gateway.openapi.roles import roles
+from gateway.routes import RouteTable
 from kit import auth, services
 from kit.identity import Role
 
 PROTO = Path(__file__).resolve().parents[2] / "proto" / "stockmesh"
 EVERYONE = frozenset(Role)
 RPC = re.compile(r"((?:[ \t]*//[^\n]*\n)+)[ \t]*rpc (\w+)\(")
-ROLES = re.compile(r"Roles:\s*([^.(]*)")
 
 
 def promised(service: str) -> dict[str, frozenset[Role] | None]:
-    """RPC name -> roles named in its comment (None: public)."""
+    """RPC name -> roles named in its comment (None: public), read as the gateway's
+    OpenAPI document reads them, so the document tells clients what the rules enforce."""
     out: dict[str, frozenset[Role] | None] = {}
     for path in (PROTO / service / "v1").glob("*.proto"):
         for comment, name in RPC.findall(path.read_text()):
-            found = ROLES.search(" ".join(line.strip().lstrip("/").strip() for line in comment.splitlines()))
-            assert found, f"{name} in {path.name} says no Roles:"
-            # "admin, manager; clerk within a limit": a qualified role is still admitted
-            # by the rule, and the use case applies the qualification.
-            words = {
-                w.strip().split(" ")[0] for clause in found.group(1).split(";") for w in clause.split(",")
-            }
-            public = found.group(1).strip().startswith("none: public")
-            out[name] = None if public else frozenset(Role(w) for w in words if w)
+            named = roles(" ".join(line.strip().lstrip("/").strip() for line in comment.splitlines()))
+            assert named is not None, f"{name} in {path.name} names no Roles:"
+            out[name] = frozenset(Role(word) for word in named) if named else None
     return out
+
+
+def rules(service: str) -> dict[str, auth.Rule]:
+    """gRPC path ("/stockmesh.stock.v1.StockService/ReceiveStock") -> the service's rule."""
+    found: dict[str, auth.Rule] = importlib.import_module(f"{services.package(service)}.service").RULES
+    return found
 
 
 def granted(rule: auth.Rule) -> frozenset[Role] | None:
@@ -43,7 +47,18 @@ def granted(rule: auth.Rule) -> frozenset[Role] | None:
 
 @pytest.mark.parametrize("service", services.available())
 def test_every_rpc_admits_exactly_the_roles_its_contract_names(service: str) -> None:
-    rules = importlib.import_module(f"{services.package(service)}.service").RULES
-    declared = {path.rsplit("/", 1)[1]: granted(rule) for path, rule in rules.items()}
+    declared = {path.rsplit("/", 1)[1]: granted(rule) for path, rule in rules(service).items()}
 
     assert declared == promised(service)
+
+
+def test_the_openapi_document_lists_for_each_operation_the_roles_its_rule_admits() -> None:
+    document = openapi.document(RouteTable.load())
+    enforced = {path: rule for service in services.available() for path, rule in rules(service).items()}
+    operations = [op for item in document["paths"].values() for op in item.values()]
+
+    assert operations
+    for op in operations:
+        admitted = granted(enforced[op["x-stockmesh-rpc"]])
+        expected = [] if admitted is None else sorted(str(role) for role in admitted)
+        assert op["x-stockmesh-roles"] == expected, op["operationId"]

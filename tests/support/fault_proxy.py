@@ -270,6 +270,14 @@ class TcpResetProxy(_LoopThread):
         with self._lock:
             self._armed = collections.deque([after_bytes or 0] * n)
 
+    def reset_open_connections(self) -> None:
+        """Reset every connection relayed now, as a network that goes away does."""
+        self._call(self._reset_open())
+
+    async def _reset_open(self) -> None:
+        for writer in list(self._writers):
+            self._reset(writer)
+
     @property
     def resets(self) -> int:
         with self._lock:
