@@ -35,18 +35,23 @@ async function bySku(sku) {
   }
 }
 
-/** The SKUs a search means: `{skus, more}`, `more` when the words match over SEARCH_LIMIT variants. */
+/** The SKUs a search means: `{skus, more}`, `more` when the words match over SEARCH_LIMIT variants.
+ * Words match a product's name or brand (ListProducts) or a variant's SKU, name or barcode
+ * (ListVariants); a whole barcode or SKU is looked up exactly. */
 export async function searchSkus(text) {
   const query = text.trim()
   if (/^\d{8,14}$/.test(query)) {
     const variant = await byBarcode(query)
     if (variant) return { skus: [variant.sku], more: false }
   }
-  const [exact, matching] = await Promise.all([
+  const [exact, variants, products] = await Promise.all([
     bySku(query.toUpperCase()),
     api.get('/v1/products/-/variants', { query, pageSize: SEARCH_LIMIT }),
+    api.get('/v1/products', { query, pageSize: SEARCH_LIMIT }),
   ])
   const skus = new Set(exact ? [exact.sku] : [])
-  for (const v of matching.variants || []) skus.add(v.sku)
-  return { skus: [...skus].slice(0, SEARCH_LIMIT), more: Boolean(matching.nextPageToken) }
+  for (const v of variants.variants || []) skus.add(v.sku)
+  for (const p of products.products || []) for (const v of p.variants || []) skus.add(v.sku)
+  const more = skus.size > SEARCH_LIMIT || Boolean(variants.nextPageToken || products.nextPageToken)
+  return { skus: [...skus].slice(0, SEARCH_LIMIT), more }
 }

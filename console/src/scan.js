@@ -5,7 +5,7 @@ import { api } from './api.js'
 import { byBarcode } from './catalog.js'
 import { ApiError } from './http.js'
 import { html } from './html.js'
-import { ErrorNote } from './ui.js'
+import { ErrorNote, Field } from './ui.js'
 
 async function resolve(code) {
   if (/^\d{8,14}$/.test(code)) {
@@ -42,10 +42,9 @@ export function ScanField({ id, onVariant, label = 'Scan a barcode or type a SKU
     input.current?.focus()
   }
   return html`<form class="scan" onSubmit=${submit}>
-    <label class="field" for=${id}>
-      <span>${label}</span>
+    <${Field} label=${label} id=${id}>
       <input id=${id} ref=${input} value=${code} onInput=${(e) => setCode(e.currentTarget.value)} autocomplete="off" inputmode="text" enterkeyhint="done" aria-describedby=${`${id}-result`} />
-    </label>
+    <//>
     <button type="submit" disabled=${state.busy}>Add</button>
     <div id=${`${id}-result`}>
       <${ErrorNote} error=${state.error} />

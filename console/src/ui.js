@@ -97,14 +97,19 @@ export function useWarehouse(initial) {
 }
 
 export function WarehousePicker({ state, id = 'warehouse' }) {
-  return html`<label class="field" for=${id}>
-    <span>Warehouse</span>
+  return html`<${Field} label="Warehouse" id=${id}>
     <select id=${id} value=${state.warehouse} onChange=${(e) => state.choose(e.currentTarget.value)}>
       ${(state.list.data || []).map((w) => html`<option key=${w.name} value=${w.name}>${w.code} · ${w.displayName}</option>`)}
     </select>
-  </label>`
+  <//>`
 }
 
+/** A labelled control. The label sits beside the control, not around it: a wrapping label would
+ * put the control's current value into its accessible name ("Reason Unwanted"). */
 export function Field({ label, id, children, hint }) {
-  return html`<label class="field" for=${id}><span>${label}</span>${children}${hint && html`<small>${hint}</small>`}</label>`
+  return html`<div class="field">
+    <label for=${id}>${label}</label>
+    ${children}
+    ${hint && html`<small>${hint}</small>`}
+  </div>`
 }

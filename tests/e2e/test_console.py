@@ -101,6 +101,39 @@ def test_signing_in_shows_the_stock_and_signing_out_ends_the_session(browser: Br
     page.close()
 
 
+def test_stock_is_found_by_name_words_and_by_barcode(browser: Browser, admin: Rest) -> None:
+    warehouse = central(admin)
+    level = admin.get(f"/v1/{warehouse['name']}/stockLevels", pageSize=1)["stockLevels"][0]
+    variant = admin.get("/v1/products/-/variants:lookupSku", sku=level["sku"])["variant"]
+    page = console(browser, "viewer")
+    page.go(f"/stock?warehouse={warehouse['name']}")
+    search = page.page.get_by_label("SKU, name or barcode")
+    for typed in (variant["productDisplayName"].lower(), variant["barcode"], level["sku"].lower()):
+        search.fill(typed)
+        search.press("Enter")
+        expect(page.page.locator(f"tr[data-sku='{level['sku']}']")).to_be_visible()
+    search.fill("no-such-thing-anywhere")
+    search.press("Enter")
+    expect(page.page.get_by_text("Nothing in the catalog matches")).to_be_visible()
+    page.close()
+
+
+def test_the_access_token_is_renewed_before_it_expires(browser: Browser) -> None:
+    page = Console.open(browser, "clerk")
+    page.page.clock.install()
+    page.sign_in()
+    first = page.page.evaluate("JSON.parse(sessionStorage.getItem('stockmesh.session')).tokens")
+    with page.page.expect_response(lambda r: r.url.endswith("/v1/auth:refresh")) as renewal:
+        # A minute before the 15-minute token runs out, the page asks for a new one.
+        page.page.clock.run_for("14:05")
+    assert renewal.value.status == 200
+    second = page.page.evaluate("JSON.parse(sessionStorage.getItem('stockmesh.session')).tokens")
+    assert second["accessToken"] != first["accessToken"]
+    page.go("/orders")
+    expect(page.page.locator("tbody tr").first).to_be_visible()
+    page.close()
+
+
 def test_a_wrong_password_shows_the_apis_own_message(browser: Browser) -> None:
     page = Console.open(browser, "clerk")
     page.page.goto("/console")
@@ -292,18 +325,22 @@ def test_a_count_and_an_adjustment_are_booked_with_their_reason(browser: Browser
     page.close()
 
 
-def test_an_order_is_shipped_from_its_page(browser: Browser, admin: Rest) -> None:
+def new_order(rest: Rest, warehouse: dict[str, Any], quantity: int) -> dict[str, Any]:
+    level = stocked(rest, warehouse)
+    body = {
+        "channel": "SALES_CHANNEL_PHONE",
+        "warehouse": warehouse["name"],
+        "customer": "console-test",
+        "lines": [{"sku": level["sku"], "quantity": str(quantity)}],
+    }
+    order: dict[str, Any] = rest.post("/v1/orders", body)["order"]
+    return order
+
+
+def test_an_order_is_shipped_and_then_partly_returned_from_its_page(browser: Browser, admin: Rest) -> None:
     warehouse = central(admin)
-    level = stocked(admin, warehouse)
-    created = admin.post(
-        "/v1/orders",
-        {
-            "channel": "SALES_CHANNEL_PHONE",
-            "warehouse": warehouse["name"],
-            "customer": "console-test",
-            "lines": [{"sku": level["sku"], "quantity": "1"}],
-        },
-    )["order"]
+    created = new_order(admin, warehouse, 2)
+    sku = created["lines"][0]["sku"]
     page = console(browser, "clerk")
     page.go(f"/orders?status=ORDER_STATUS_RESERVED&warehouse={warehouse['name']}")
     expect(page.page.get_by_role("heading", name="Orders")).to_be_visible()
@@ -315,8 +352,30 @@ def test_an_order_is_shipped_from_its_page(browser: Browser, admin: Rest) -> Non
     page.assert_accessible()
     page.shot("order")
     page.page.get_by_role("button", name="Ship order").click()
-    expect(page.page.get_by_role("heading", name=created["number"])).to_contain_text("Shipped")
+    heading = page.page.get_by_role("heading", name=created["number"])
+    expect(heading).to_contain_text("Shipped")
     assert admin.get(f"/v1/{created['name']}")["order"]["status"] == "ORDER_STATUS_SHIPPED"
+
+    page.page.get_by_label(re.compile(f"^{re.escape(sku)} ")).fill("1")
+    page.page.get_by_label("Reason", exact=True).select_option(label="Damaged")
+    page.page.get_by_role("button", name="Book return").click()
+    expect(heading).to_contain_text("Partially returned")
+    returned = admin.get(f"/v1/{created['name']}")["order"]
+    assert returned["lines"][0]["returnedQuantity"] == "1"
+    assert returned["returns"][0]["reason"] == "RETURN_REASON_DAMAGED"
+    page.close()
+
+
+def test_a_reserved_order_is_cancelled_with_its_reason(browser: Browser, admin: Rest) -> None:
+    created = new_order(admin, central(admin), 1)
+    page = console(browser, "manager")
+    page.go(f"/orders/{created['name'].split('/')[1]}")
+    page.page.get_by_label("Reason").fill("customer called to cancel")
+    page.page.get_by_role("button", name="Cancel order").click()
+    expect(page.page.get_by_role("heading", name=created["number"])).to_contain_text("Cancelled")
+    after = admin.get(f"/v1/{created['name']}")["order"]
+    assert after["status"] == "ORDER_STATUS_CANCELLED"
+    assert after["cancelReason"] == "customer called to cancel"
     page.close()
 
 

@@ -7,7 +7,7 @@ import { count } from '../format.js'
 import { html } from '../html.js'
 import { LiveStatus, useLiveLevels } from '../levels.js'
 import { href, navigate } from '../router.js'
-import { Loading, Pager, usePaged, useWarehouse, WarehousePicker } from '../ui.js'
+import { Field, Loading, Pager, usePaged, useWarehouse, WarehousePicker } from '../ui.js'
 
 const PAGE = 25
 
@@ -46,10 +46,9 @@ export function StockScreen({ route }) {
     <div class="toolbar">
       <${WarehousePicker} state=${place} />
       <form role="search" class="search" onSubmit=${submit}>
-        <label class="field" for="stock-search">
-          <span>SKU, name or barcode</span>
+        <${Field} label="SKU, name or barcode" id="stock-search">
           <input id="stock-search" type="search" value=${typed} onInput=${(e) => setTyped(e.currentTarget.value)} autocomplete="off" />
-        </label>
+        <//>
         <button type="submit">Search</button>
       </form>
     </div>
