@@ -48,14 +48,18 @@ export function usePaged(fetch, deps) {
   const [paging, setPaging] = useState({ key, tokens: [''] })
   const tokens = paging.key === key ? paging.tokens : ['']
   const token = tokens[tokens.length - 1]
-  const page = useLoad(() => fetch(token), [key, token])
+  const page = useLoad(async () => ({ ...(await fetch(token)), key }), [key, token])
+  // Rows of other filters are never shown as if they answered these (a new page of the same
+  // filters keeps the old rows until it arrives, so paging does not flicker).
+  const data = page.data?.key === key ? page.data : null
   return {
     ...page,
+    data,
     number: tokens.length,
     hasPrevious: tokens.length > 1,
-    hasNext: Boolean(page.data?.next),
+    hasNext: Boolean(data?.next),
     previous: () => setPaging({ key, tokens: tokens.slice(0, -1) }),
-    next: () => page.data?.next && setPaging({ key, tokens: [...tokens, page.data.next] }),
+    next: () => data?.next && setPaging({ key, tokens: [...tokens, data.next] }),
   }
 }
 

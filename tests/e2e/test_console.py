@@ -127,8 +127,10 @@ def test_the_access_token_is_renewed_before_it_expires(browser: Browser) -> None
         # A minute before the 15-minute token runs out, the page asks for a new one.
         page.page.clock.run_for("14:05")
     assert renewal.value.status == 200
-    second = page.page.evaluate("JSON.parse(sessionStorage.getItem('stockmesh.session')).tokens")
-    assert second["accessToken"] != first["accessToken"]
+    page.page.wait_for_function(
+        "old => JSON.parse(sessionStorage.getItem('stockmesh.session')).tokens.accessToken !== old",
+        arg=first["accessToken"],
+    )
     page.go("/orders")
     expect(page.page.locator("tbody tr").first).to_be_visible()
     page.close()

@@ -78,11 +78,11 @@ export function CountsScreen({ route }) {
     <form onSubmit=${submit} aria-label=${MODES[mode].title}>
       ${lines.length === 0 ? html`<p class="muted">No lines yet: scan or type a SKU above.</p>` : html`<div class="scroll"><table>
         <caption class="sr-only">Lines to book</caption>
-        <thead><tr><th scope="col">SKU</th><th scope="col">Item</th>
+        <thead><tr><th scope="col">SKU</th><th scope="col" class="wide-only">Item</th>
           <th scope="col" class="num">${mode === 'count' ? 'Counted' : 'Change'}</th>
           ${mode === 'adjust' && html`<th scope="col">Reason</th>`}<th scope="col"><span class="sr-only">Remove</span></th></tr></thead>
         <tbody>${lines.map((l) => html`<tr key=${l.sku}>
-          <th scope="row">${l.sku}</th><td>${l.label}</td>
+          <th scope="row">${l.sku}</th><td class="wide-only">${l.label}</td>
           <td class="num"><input type="number" aria-label=${`${mode === 'count' ? 'Counted' : 'Change'} for ${l.sku}`} min=${mode === 'count' ? 0 : undefined} value=${l.quantity} onInput=${(e) => update(l.sku, 'quantity', e.currentTarget.value)} /></td>
           ${mode === 'adjust' && html`<td><select aria-label=${`Reason for ${l.sku}`} value=${l.reason} onChange=${(e) => update(l.sku, 'reason', e.currentTarget.value)}>
             ${REASONS.map((r) => html`<option key=${r} value=${r}>${enumLabel(r, 'ADJUSTMENT_REASON_')}</option>`)}

@@ -74,8 +74,8 @@ export function OrderScreen({ route }) {
           ${o.cancelReason ? ` · cancelled: ${o.cancelReason}` : ''}</p>
         <div class="scroll"><table>
           <caption class="sr-only">Lines of ${o.number}</caption>
-          <thead><tr><th scope="col">SKU</th><th scope="col">Item</th><th scope="col" class="num">Quantity</th><th scope="col" class="num">Shipped</th><th scope="col" class="num">Returned</th><th scope="col" class="num">Line total</th></tr></thead>
-          <tbody>${o.lines.map((l) => html`<tr key=${l.sku}><th scope="row">${l.sku}</th><td>${l.description}</td><td class="num">${count(l.quantity)}</td><td class="num">${count(l.shippedQuantity)}</td><td class="num">${count(l.returnedQuantity)}</td><td class="num">${money(l.lineTotal)}</td></tr>`)}</tbody>
+          <thead><tr><th scope="col">SKU</th><th scope="col" class="wide-only">Item</th><th scope="col" class="num">Quantity</th><th scope="col" class="num">Shipped</th><th scope="col" class="num">Returned</th><th scope="col" class="num">Line total</th></tr></thead>
+          <tbody>${o.lines.map((l) => html`<tr key=${l.sku}><th scope="row">${l.sku}</th><td class="wide-only">${l.description}</td><td class="num">${count(l.quantity)}</td><td class="num">${count(l.shippedQuantity)}</td><td class="num">${count(l.returnedQuantity)}</td><td class="num">${money(l.lineTotal)}</td></tr>`)}</tbody>
         </table></div>
         ${open && can('OrderService_ShipOrder') && html`<${Ship} order=${o} onDone=${order.reload} />`}
         ${open && can('OrderService_CancelOrder') && html`<${Cancel} order=${o} onDone=${order.reload} />`}

@@ -74,8 +74,8 @@ export function PurchaseOrderScreen({ route }) {
 function Lines({ po, names }) {
   return html`<div class="scroll"><table>
     <caption class="sr-only">Lines of ${po.number}</caption>
-    <thead><tr><th scope="col">SKU</th><th scope="col">Item</th><th scope="col" class="num">Ordered</th><th scope="col" class="num">Received</th></tr></thead>
-    <tbody>${po.lines.map((l) => html`<tr key=${l.sku}><th scope="row">${l.sku}</th><td>${names[l.sku] || ''}</td><td class="num">${count(l.quantityOrdered)}</td><td class="num">${count(l.quantityReceived)}</td></tr>`)}</tbody>
+    <thead><tr><th scope="col">SKU</th><th scope="col" class="wide-only">Item</th><th scope="col" class="num">Ordered</th><th scope="col" class="num">Received</th></tr></thead>
+    <tbody>${po.lines.map((l) => html`<tr key=${l.sku}><th scope="row">${l.sku}</th><td class="wide-only">${names[l.sku] || ''}</td><td class="num">${count(l.quantityOrdered)}</td><td class="num">${count(l.quantityReceived)}</td></tr>`)}</tbody>
   </table></div>`
 }
 
@@ -127,9 +127,9 @@ function Receive({ po, names, onDone }) {
     <form onSubmit=${submit} aria-label=${`Receive ${po.number}`}>
       <div class="scroll"><table>
         <caption class="sr-only">Lines of ${po.number}</caption>
-        <thead><tr><th scope="col">SKU</th><th scope="col">Item</th><th scope="col" class="num">Ordered</th><th scope="col" class="num">Received</th><th scope="col" class="num">Receiving now</th></tr></thead>
+        <thead><tr><th scope="col">SKU</th><th scope="col" class="wide-only">Item</th><th scope="col" class="num">Ordered</th><th scope="col" class="num">Received</th><th scope="col" class="num">Receive now</th></tr></thead>
         <tbody>${po.lines.map((l) => html`<tr key=${l.sku} data-sku=${l.sku}>
-          <th scope="row">${l.sku}</th><td>${names[l.sku] || ''}</td>
+          <th scope="row">${l.sku}</th><td class="wide-only">${names[l.sku] || ''}</td>
           <td class="num">${count(l.quantityOrdered)}</td><td class="num">${count(l.quantityReceived)}</td>
           <td class="num"><input type="number" min="0" aria-label=${`Receiving now for ${l.sku}`} value=${receiving[l.sku] || ''} placeholder="0"
             onInput=${(e) => setReceiving({ ...receiving, [l.sku]: e.currentTarget.value })} /></td>

@@ -66,7 +66,7 @@ export function LevelTable({ levels, names, live, caption = 'Stock levels' }) {
   return html`<div class="scroll"><table>
     <caption class="sr-only">${caption}</caption>
     <thead><tr>
-      <th scope="col">SKU</th><th scope="col">Item</th>
+      <th scope="col">SKU</th><th scope="col" class="wide-only">Item</th>
       <th scope="col" class="num">On hand</th><th scope="col" class="num">Reserved</th>
       <th scope="col" class="num">Available</th><th scope="col" class="num">Reorder point</th>
       <th scope="col">Status</th>
@@ -77,7 +77,7 @@ export function LevelTable({ levels, names, live, caption = 'Stock levels' }) {
         const [, warehouse] = level.warehouse.split('/')
         return html`<tr key=${level.name} class=${live.flashing(level.name) ? 'changed' : ''} data-sku=${level.sku}>
           <th scope="row"><a href=${href(`/levels/${warehouse}/${encodeURIComponent(level.sku)}`)}>${level.sku}</a></th>
-          <td>${names[level.sku] || ''}</td>
+          <td class="wide-only">${names[level.sku] || ''}</td>
           <td class="num" data-field="onHand">${count(level.onHand)}</td>
           <td class="num" data-field="reserved">${count(level.reserved)}</td>
           <td class="num" data-field="available">${count(level.available)}</td>
