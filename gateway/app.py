@@ -98,13 +98,7 @@ class Gateway:
         if found is None:
             allowed = self.table.allowed_methods(raw_path)
             if allowed:
-                raise errors.EdgeError(
-                    405,
-                    code_pb2.UNIMPLEMENTED,
-                    f"{request.method} is not allowed here; use {', '.join(allowed)}",
-                    "METHOD_NOT_ALLOWED",
-                    headers=[("Allow", ", ".join(allowed))],
-                )
+                raise errors.method_not_allowed(request.method, allowed)
             raise errors.EdgeError(
                 404, code_pb2.NOT_FOUND, f"no route for {request.url.path}", "ROUTE_NOT_FOUND"
             )

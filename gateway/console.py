@@ -120,13 +120,7 @@ class _Console:
 
     async def _answer(self, request: Request) -> Response:
         if request.method not in METHODS:
-            raise errors.EdgeError(
-                405,
-                code_pb2.UNIMPLEMENTED,
-                f"{request.method} is not allowed here; use {', '.join(METHODS)}",
-                "METHOD_NOT_ALLOWED",
-                headers=[("Allow", ", ".join(METHODS))],
-            )
+            raise errors.method_not_allowed(request.method, METHODS)
         # A blocking stat would hold up the event loop on a slow disk, as StaticFiles avoids too.
         path, found, cache = await anyio.to_thread.run_sync(
             self._find, str(request.path_params.get("path", ""))

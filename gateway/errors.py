@@ -95,6 +95,17 @@ def bad_request(message: str, reason: str, field: str | None = None) -> EdgeErro
     return EdgeError(400, code_pb2.INVALID_ARGUMENT, message, reason, violations=violations)
 
 
+def method_not_allowed(method: str, allowed: Sequence[str]) -> EdgeError:
+    """405 with `Allow`: the path exists, for other methods."""
+    return EdgeError(
+        405,
+        code_pb2.UNIMPLEMENTED,
+        f"{method} is not allowed here; use {', '.join(allowed)}",
+        "METHOD_NOT_ALLOWED",
+        headers=[("Allow", ", ".join(allowed))],
+    )
+
+
 def of_rpc_error(error: grpc.RpcError) -> tuple[int, status_pb2.Status]:
     """The HTTP status and `google.rpc.Status` a failed call is answered with:
     the details the service sent, or a bare status when it sent none."""

@@ -5,23 +5,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import logging
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from grpc import aio
 
 from kit import auth, errors, migrations
 from kit.db import Database
 from kit.server import Service
-from kit.settings import Settings, seconds
+from kit.settings import Settings, SettingsError, seconds
+from kit.uow import Units
 from stockmesh.user.v1 import user_pb2_grpc
 from svc_user import commands, service, store
+from svc_user.ports import UserUnit
 from svc_user.usecases.keys import KeyRing
 from svc_user.usecases.sessions import Sessions
 from svc_user.usecases.tenants import Tenancy
 from svc_user.usecases.users import UserAccounts
 
 NAME = "user"
+log = logging.getLogger(__name__)
 
 
 def clock() -> datetime:
@@ -31,12 +37,17 @@ def clock() -> datetime:
 async def build(settings: Settings) -> Service:
     db = Database(settings.database_url, pool_size=settings.pool_size(10))
     units = store.units(db, clock)
-    keys = KeyRing(units)
-    await keys.ensure_signing_key()
+    access_ttl = timedelta(seconds=seconds(settings, "ACCESS_TOKEN_SECONDS", 900))
+    keys = key_ring(settings, units, access_ttl)
+    try:
+        await keys.start()
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"STOCKMESH_USER_SIGNING_KEY_FILE={keys.key_file}: {exc}") from None
     sessions = Sessions(
         units,
-        access_ttl=timedelta(seconds=seconds(settings, "ACCESS_TOKEN_SECONDS", 900)),
+        access_ttl=access_ttl,
         refresh_ttl=timedelta(seconds=seconds(settings, "REFRESH_TOKEN_SECONDS", 30 * 86400)),
+        signer=keys.signing_key,
     )
 
     async def local_jwks() -> list[auth.Jwk]:
@@ -59,7 +70,31 @@ async def build(settings: Settings) -> Service:
         db=db,
         idempotency_records=store.idempotency_records,
         verifier=verifier,
+        loops=[("signing-key", seconds(settings, "KEY_RELOAD_SECONDS", 30), reloaded(keys))]
+        if keys.key_file
+        else [],
     )
+
+
+def reloaded(keys: KeyRing) -> Callable[[], Awaitable[None]]:
+    """A loop body: a mounted secret changes in place (the kubelet swaps the file), so it is
+    read again every period; a new key signs from then on."""
+
+    async def body() -> None:
+        if await keys.reload():
+            log.info("signing key changed: %s signs from now on", keys.held.kid if keys.held else "?")
+
+    return body
+
+
+def key_ring(settings: Settings, units: Units[UserUnit], access_ttl: timedelta) -> KeyRing:
+    """The signing keys: from STOCKMESH_USER_SIGNING_KEY_FILE (a mounted secret) when set, else
+    the database's own. A retired key stays published for the tokens' lifetime, the verifiers'
+    leeway, and STOCKMESH_USER_KEY_GRACE_SECONDS for a changed secret to reach every replica."""
+    named = settings.extra.get("STOCKMESH_USER_SIGNING_KEY_FILE", "")
+    grace = timedelta(seconds=seconds(settings, "KEY_GRACE_SECONDS", 300))
+    verify_for = access_ttl + timedelta(seconds=settings.token_leeway_seconds) + grace
+    return KeyRing(units, verify_for=verify_for, key_file=Path(named) if named else None)
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -133,7 +168,8 @@ def _rotate_key(args: argparse.Namespace) -> int:
     async def rotate() -> str:
         db = Database(settings.database_url)
         try:
-            return await KeyRing(store.units(db, clock)).rotate_signing_key()
+            access_ttl = timedelta(seconds=seconds(settings, "ACCESS_TOKEN_SECONDS", 900))
+            return await key_ring(settings, store.units(db, clock), access_ttl).rotate_signing_key()
         finally:
             await db.dispose()
 

@@ -53,13 +53,33 @@ def refresh_token_hash(token: str) -> str:
 def new_signing_key() -> tuple[str, str, str]:
     """(kid, private PEM, public JWK as JSON) of a fresh P-256 key."""
     key = ec.generate_private_key(ec.SECP256R1())
-    numbers = key.public_key().public_numbers()
+    kid = uuid.uuid4().hex
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return kid, pem.decode(), json.dumps(_public_jwk(key.public_key(), kid))
+
+
+def signing_key_of_pem(private_pem: str) -> tuple[str, str]:
+    """(kid, public JWK as JSON) of a P-256 private key given as PEM (a mounted secret). The kid
+    is the key's RFC 7638 thumbprint, so every replica reading the same file names it alike."""
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise ValueError(f"the signing key must be a P-256 (ES256) private key, not {type(key).__name__}")
+    members = _public_jwk(key.public_key(), "")
+    required = {name: members[name] for name in ("crv", "kty", "x", "y")}
+    canonical = json.dumps(required, sort_keys=True, separators=(",", ":")).encode()
+    kid = base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
+    return kid, json.dumps(_public_jwk(key.public_key(), kid))
+
+
+def _public_jwk(public: ec.EllipticCurvePublicKey, kid: str) -> dict[str, str]:
+    numbers = public.public_numbers()
 
     def b64(n: int) -> str:
         return base64.urlsafe_b64encode(n.to_bytes(32, "big")).rstrip(b"=").decode()
 
-    kid = uuid.uuid4().hex
-    jwk = {
+    return {
         "kty": "EC",
         "crv": "P-256",
         "x": b64(numbers.x),
@@ -68,10 +88,6 @@ def new_signing_key() -> tuple[str, str, str]:
         "alg": ALGORITHM,
         "use": "sig",
     }
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return kid, pem.decode(), json.dumps(jwk)
 
 
 def access_token(

@@ -104,8 +104,17 @@ class SigningKeys(abc.ABC):
         """The newest unretired key: the one that signs."""
 
     @abc.abstractmethod
-    async def public_jwks(self) -> list[str]:
-        """The public JWK (JSON) of every unretired key, oldest first."""
+    async def known(self, kid: str) -> bool:
+        """Whether a key of this kid was ever added (retired or not)."""
+
+    @abc.abstractmethod
+    async def retire_others(self, kid: str, at: datetime) -> None:
+        """Retire at `at` every unretired key but `kid`: they sign no more."""
+
+    @abc.abstractmethod
+    async def public_jwks(self, retired_after: datetime) -> list[str]:
+        """The public JWK (JSON) of every key unretired, or retired after `retired_after` (it may
+        still have signed tokens that have not expired), oldest first."""
 
 
 class UserUnit(UnitOfWork):

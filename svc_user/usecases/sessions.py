@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,7 +18,7 @@ from kit import errors, idempotency
 from kit.errors import FieldViolation, InvalidArgument, Violations
 from kit.uow import Units
 from svc_user import commands, crypto, domain
-from svc_user.domain import RefreshState, User
+from svc_user.domain import RefreshState, SigningKey, User
 from svc_user.ports import UserUnit
 from svc_user.usecases import Done
 
@@ -47,6 +48,10 @@ class RefreshResult:
     refused: str = ""  # reason, when tokens is None
 
 
+# Which key signs a token issued in a unit of work (KeyRing.signing_key).
+Signer = Callable[[UserUnit], Awaitable[SigningKey | None]]
+
+
 class Sessions:
     def __init__(
         self,
@@ -54,8 +59,10 @@ class Sessions:
         *,
         access_ttl: timedelta = timedelta(minutes=15),
         refresh_ttl: timedelta = timedelta(days=30),
+        signer: Signer | None = None,
     ) -> None:
         self.units = units
+        self.signer: Signer = signer or (lambda uow: uow.signing_keys.active())
         self.now = units.now
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
@@ -113,7 +120,7 @@ class Sessions:
         await self.units.run(work)
 
     async def _issue(self, uow: UserUnit, user: User, *, family_id: str) -> TokenPair:
-        key = await uow.signing_keys.active()
+        key = await self.signer(uow)
         if key is None:
             raise errors.Unavailable("no signing key yet", reason="NO_SIGNING_KEY")
         now = self.now()

@@ -218,8 +218,19 @@ class MemorySigningKeys(ports.SigningKeys):
         newest_first.sort(key=lambda key: key.created_at, reverse=True)
         return newest_first[0] if newest_first else None
 
-    async def public_jwks(self) -> list[str]:
-        return [key.public_jwk for key in sorted(self._unretired(), key=lambda key: key.created_at)]
+    async def known(self, kid: str) -> bool:
+        return kid in self.rows
+
+    async def retire_others(self, kid: str, at: datetime) -> None:
+        for other, row in self.rows.items():
+            if other != kid and row.retired_at is None:
+                row.retired_at = at
+
+    async def public_jwks(self, retired_after: datetime) -> list[str]:
+        kept = [
+            row.key for row in self.rows.values() if row.retired_at is None or row.retired_at > retired_after
+        ]
+        return [key.public_jwk for key in sorted(kept, key=lambda key: (key.created_at, key.kid))]
 
 
 class MemoryUserUnit(MemoryUnitOfWork[UserState], UserUnit):

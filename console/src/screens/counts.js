@@ -46,6 +46,12 @@ export function CountsScreen({ route }) {
   }, [])
 
   if (allowed.length === 0) return html`<section><h1>Counts and adjustments</h1><p>Your role cannot record counts or adjustments.</p></section>`
+  // A counted quantity and a change mean different things: lines never carry over between the two.
+  const switchMode = (next) => {
+    setMode(next)
+    setLines([])
+    setState({ busy: false, error: null, done: '' })
+  }
   const update = (sku, field, value) => setLines(lines.map((l) => (l.sku === sku ? { ...l, [field]: value } : l)))
   const submit = async (event) => {
     event.preventDefault()
@@ -71,7 +77,7 @@ export function CountsScreen({ route }) {
       <${WarehousePicker} state=${place} />
       <fieldset class="modes">
         <legend>What to book</legend>
-        ${allowed.map((m) => html`<label key=${m}><input type="radio" name="mode" value=${m} checked=${mode === m} onChange=${() => setMode(m)} /> ${m === 'count' ? 'Cycle count' : 'Adjustment'}</label>`)}
+        ${allowed.map((m) => html`<label key=${m}><input type="radio" name="mode" value=${m} checked=${mode === m} onChange=${() => switchMode(m)} /> ${m === 'count' ? 'Cycle count' : 'Adjustment'}</label>`)}
       </fieldset>
     </div>
     <${ScanField} id="count-scan" onVariant=${add} />

@@ -24,6 +24,7 @@ from tests.fakes import user as fake
 PASSWORD = "Correct-Horse-9"
 NEW_PASSWORD = "Another-Secret-7"
 ACCESS_TTL = timedelta(minutes=15)
+KEY_GRACE = timedelta(minutes=5)
 REFRESH_TTL = timedelta(days=30)
 
 
@@ -84,9 +85,9 @@ def clock() -> Clock:
 async def svc(clock: Clock) -> Svc:
     memory = Memory(fake.UserState())
     units: Units[UserUnit] = fake.units(clock, memory)
-    keys = KeyRing(units)
-    await keys.ensure_signing_key()
-    sessions = Sessions(units, access_ttl=ACCESS_TTL, refresh_ttl=REFRESH_TTL)
+    keys = KeyRing(units, verify_for=ACCESS_TTL + KEY_GRACE)
+    await keys.start()
+    sessions = Sessions(units, access_ttl=ACCESS_TTL, refresh_ttl=REFRESH_TTL, signer=keys.signing_key)
     return Svc(memory, clock, Tenancy(units), UserAccounts(units), sessions, keys)
 
 

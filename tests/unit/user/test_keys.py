@@ -1,16 +1,25 @@
-"""Specifications of signing keys: the first key, rotation, the published JWKS."""
+"""Specifications of signing keys: the first key, rotation, the published JWKS,
+and a key mounted from a secret that is replaced in place."""
 
 from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kit import auth, errors
-from svc_user import commands
-from tests.unit.user.conftest import PASSWORD, Bootstrap, Svc
+from kit.memory import Memory
+from svc_user import commands, crypto
+from svc_user.usecases.keys import KeyRing
+from svc_user.usecases.sessions import Sessions
+from svc_user.usecases.tenants import Tenancy
+from tests.fakes import user as fake
+from tests.unit.user.conftest import ACCESS_TTL, KEY_GRACE, PASSWORD, Bootstrap, Clock, Svc
 
 
 async def access_token(svc: Svc, request_id: str) -> str:
@@ -21,7 +30,7 @@ async def access_token(svc: Svc, request_id: str) -> str:
 async def test_the_first_start_creates_one_key_and_later_starts_none(svc: Svc) -> None:
     first = await svc.keys.jwks()
 
-    await svc.keys.ensure_signing_key()
+    await svc.keys.start()
 
     assert await svc.keys.jwks() == first
     assert len(first) == 1
@@ -55,13 +64,71 @@ def signed_by(token: str) -> str:
     return str(jwt.get_unverified_header(token)["kid"])
 
 
-async def test_a_token_of_a_key_no_longer_published_is_refused(svc: Svc, acme: Bootstrap) -> None:
-    token = await access_token(svc, "l1")
-    for row in svc.memory.state.signing_keys.values():
-        row.retired_at = svc.clock.now
+async def test_after_a_rotation_old_tokens_verify_until_they_expire_then_their_key_is_withdrawn(
+    svc: Svc, acme: Bootstrap
+) -> None:
+    old = await access_token(svc, "old")
+    old_kid = signed_by(old)
+    svc.clock.advance(timedelta(seconds=1))
     await svc.keys.rotate_signing_key()
+    verifier = auth.TokenVerifier(auth.KeySet(svc.keys.jwks))
 
-    with pytest.raises(errors.Unauthenticated) as refused:
-        await auth.TokenVerifier(auth.KeySet(svc.keys.jwks)).verify(token)
+    # Just before the old token expires: its key is still published, the token verifies.
+    svc.clock.advance(ACCESS_TTL - timedelta(seconds=2))
+    assert (await verifier.verify(old)).user_id == acme.admin.id
+    assert old_kid in published(await svc.keys.jwks())
 
-    assert refused.value.reason == "TOKEN_INVALID"
+    # Once every token it signed has expired (and the grace is over), the key is withdrawn.
+    svc.clock.advance(KEY_GRACE + timedelta(seconds=2))
+    assert old_kid not in published(await svc.keys.jwks())
+    assert len(await svc.keys.jwks()) == 1
+
+
+def published(jwks: list[dict[str, object]]) -> set[str]:
+    return {str(key["kid"]) for key in jwks}
+
+
+async def test_a_mounted_key_signs_and_a_replaced_secret_takes_over_without_breaking_tokens(
+    clock: Clock, tmp_path: Path
+) -> None:
+    secret = tmp_path / "signing-key.pem"
+    secret.write_text(crypto.new_signing_key()[1])
+    memory = Memory(fake.UserState())
+    units = fake.units(clock, memory)
+    ring = KeyRing(units, verify_for=ACCESS_TTL + KEY_GRACE, key_file=secret)
+    await ring.start()
+    sessions = Sessions(units, access_ttl=ACCESS_TTL, signer=ring.signing_key)
+    await Tenancy(units).create_tenant(commands.CreateTenant("acme", "Acme", "admin@acme.test", PASSWORD))
+    login = commands.Login("acme", "admin@acme.test", PASSWORD)
+    first = (await sessions.login("first", login)).tokens.access_token
+
+    assert not await ring.reload()  # the same file: nothing changes
+    secret.write_text(crypto.new_signing_key()[1])  # the secret is replaced in place
+    assert await ring.reload()
+    clock.advance(timedelta(seconds=1))
+    second = (await sessions.login("second", login)).tokens.access_token
+
+    verifier = auth.TokenVerifier(auth.KeySet(ring.jwks))
+    assert signed_by(first) != signed_by(second) == crypto.signing_key_of_pem(secret.read_text())[0]
+    for token in (first, second):
+        await verifier.verify(token)
+    # Only public halves reach the shared table: the private key stays in the file.
+    assert {row.key.private_pem for row in memory.state.signing_keys.values()} == {""}
+    with pytest.raises(errors.FailedPrecondition):
+        await ring.rotate_signing_key()
+    clock.advance(ACCESS_TTL + KEY_GRACE)
+    assert published(await ring.jwks()) == {signed_by(second)}
+
+
+def test_a_mounted_key_is_named_by_its_thumbprint_and_must_be_p256() -> None:
+    _, pem, _ = crypto.new_signing_key()
+    assert crypto.signing_key_of_pem(pem) == crypto.signing_key_of_pem(pem)  # every replica alike
+    rsa_pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        .decode()
+    )
+    with pytest.raises(ValueError, match="P-256"):
+        crypto.signing_key_of_pem(rsa_pem)
