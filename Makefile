@@ -13,7 +13,7 @@ CONSOLE := console/dist/index.html
 CONSOLE_SOURCES := $(shell find console -path console/dist -prune -o -path console/node_modules -prune -o -type f -print 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help up test console console-screenshots browser check lint typecheck proto-lint proto-breaking gen gen-check unit pytest mesh mesh-graph migrate admin certs demo smoke bench bench-gateway scale clean
+.PHONY: help up test console console-screenshots dr-drill browser check lint typecheck proto-lint proto-breaking gen gen-check unit pytest mesh mesh-graph migrate admin certs demo smoke bench bench-gateway scale clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ console: $(CONSOLE) ## Build the operator console (console/ → console/dist) wi
 
 console-screenshots: $(STAMP) $(BUF) $(CONSOLE) browser ## Retake docs/console/*.png by running the console's browser tests
 	STOCKMESH_CONSOLE_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/e2e/test_console.py
+
+dr-drill: $(STAMP) ## Disaster-recovery drill on the local PostgreSQL: backup under traffic, restore, checks (docs/operations.md)
+	$(BIN)/python ci/dr-drill $(ARGS)
 
 browser: ## Install Debian's chromium for the console's browser tests, when missing
 	bash ci/chromium.sh
