@@ -13,7 +13,7 @@ CONSOLE := console/dist/index.html
 CONSOLE_SOURCES := $(shell find console -path console/dist -prune -o -path console/node_modules -prune -o -type f -print 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help up test console console-screenshots dr-drill browser check lint typecheck proto-lint proto-breaking gen gen-check unit pytest mesh mesh-graph migrate admin certs demo smoke bench bench-gateway scale clean
+.PHONY: help up test tools cluster console console-screenshots dr-drill browser check lint typecheck proto-lint proto-breaking gen gen-check unit pytest mesh mesh-graph migrate admin certs demo smoke bench bench-gateway scale clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -48,13 +48,26 @@ console-screenshots: $(STAMP) $(BUF) $(CONSOLE) browser ## Retake docs/console/*
 dr-drill: $(STAMP) ## Disaster-recovery drill on the local PostgreSQL: backup under traffic, restore, checks (docs/operations.md)
 	$(BIN)/python ci/dr-drill $(ARGS)
 
-browser: ## Install Debian's chromium for the console's browser tests, when missing
-	bash ci/chromium.sh
+browser: ## Install what the tests need from Debian when missing: chromium (console tests), promtool (alert rules)
+	bash ci/debian-packages.sh
+
+# Tools whose pins conflict with the project's (checkov, ansible-core) get a venv of their own.
+TOOLS := .build/tools/.installed
+$(TOOLS): ci/tools.txt
+	@test -x .build/tools/bin/python || $(PYTHON) -m venv .build/tools
+	.build/tools/bin/python -m pip install --quiet --upgrade pip
+	.build/tools/bin/python -m pip install --quiet -r ci/tools.txt
+	@touch $@
+
+tools: $(TOOLS) ## Install checkov and ansible-core in .build/tools (apart from .venv's pins)
+
+cluster: $(STAMP) $(BUF) $(TOOLS) ## Render and check cluster/, infra/, the workflows and the Dockerfile
+	$(BIN)/python -m pytest -q tests/cluster tests/platform tests/pipeline
 
 up: $(STAMP) $(CONSOLE) ## Run every service locally (mTLS on 127.0.0.1, SQLite files in .stockmesh/)
 	$(BIN)/stockmesh up
 
-test: $(STAMP) $(BUF) $(CONSOLE) browser ## Run the whole suite: lint, types, contracts, then pytest
+test: $(STAMP) $(BUF) $(CONSOLE) $(TOOLS) browser ## Run the whole suite: lint, types, contracts, then pytest
 	$(BIN)/python ci/test.py
 
 lint: $(STAMP) ## ruff (lint + format check) and the layer check

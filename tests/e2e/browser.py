@@ -42,9 +42,8 @@ PHONE = {"width": 390, "height": 844}
 
 def chromium_path() -> str:
     if not Path(CHROMIUM).exists():
-        pytest.fail(
-            "Debian's chromium is not installed: `make test` installs it (ci/chromium.sh)", pytrace=False
-        )
+        missing = "Debian's chromium is not installed: `make test` installs it (ci/debian-packages.sh)"
+        pytest.fail(missing, pytrace=False)
     return CHROMIUM
 
 
