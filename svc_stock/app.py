@@ -22,6 +22,7 @@ from svc_stock.service.stock import StockServicer
 from svc_stock.service.warehouses import WarehouseServicer
 from svc_stock.store import tables
 from svc_stock.store.unit import reservation_batches, units
+from svc_stock.usecases.gauges import LowStockGauge
 from svc_stock.usecases.granting import Granting
 from svc_stock.usecases.levels import Levels
 from svc_stock.usecases.movements import Movements
@@ -46,6 +47,7 @@ class UseCases:
     granting: Granting
     reservations: Reservations
     watcher: Watcher
+    low_stock: LowStockGauge
 
 
 def use_cases(settings: Settings, db: Database, catalog: Catalog) -> UseCases:
@@ -67,6 +69,7 @@ def use_cases(settings: Settings, db: Database, catalog: Catalog) -> UseCases:
             max_seconds=seconds(settings, "WATCH_MAX_SECONDS", 1800.0),
             queue_size=count(settings, "WATCH_QUEUE_SIZE", 1000),
         ),
+        low_stock=LowStockGauge(stock_units),
     )
 
 
@@ -97,6 +100,7 @@ async def build(settings: Settings) -> Service:
         verifier=remote_verifier(channels, leeway_seconds=settings.token_leeway_seconds),
         loops=[
             ("expire-reservations", seconds(settings, "SWEEP_SECONDS", 1.0), sweep),
+            ("low-stock-gauge", seconds(settings, "LOW_STOCK_GAUGE_SECONDS", 60.0), cases.low_stock.refresh),
         ],
         on_stop=[channels.close, cases.watcher.close],
     )

@@ -72,6 +72,11 @@ class Levels(abc.ABC):
     unit changes levels in (warehouse_id, sku) order."""
 
     @abc.abstractmethod
+    async def low_counts(self) -> dict[tuple[str, str], int]:
+        """Every tenant's (tenant_id, warehouse_id) -> how many of its levels are low
+        (available at or below the reorder point, with a reorder quantity set)."""
+
+    @abc.abstractmethod
     async def by_key(self, tenant_id: str, keys: Sequence[Key]) -> dict[Key, Level]:
         """The levels that exist, each with its last movement's sequence."""
 

@@ -18,6 +18,9 @@ from svc_stock.domain import Level
 from svc_stock.ports import Key
 from svc_stock.store.tables import levels, movements
 
+# A low level, as domain.Level.low_stock decides it, for queries that filter or count.
+LOW = (levels.c.reorder_quantity > 0) & (levels.c.on_hand - levels.c.reserved <= levels.c.reorder_point)
+
 
 def level_query(tenant_id: str) -> Any:
     # The last movement's sequence is derived on read, so no write has to
@@ -69,6 +72,14 @@ class SqlLevels(ports.Levels):
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
+    async def low_counts(self) -> dict[tuple[str, str], int]:
+        query = (
+            select(levels.c.tenant_id, levels.c.warehouse_id, func.count())
+            .where(LOW)
+            .group_by(levels.c.tenant_id, levels.c.warehouse_id)
+        )
+        return {(row[0], row[1]): int(row[2]) for row in (await self.conn.execute(query)).all()}
+
     async def by_key(self, tenant_id: str, keys: Sequence[Key]) -> dict[Key, Level]:
         if not keys:
             return {}
@@ -93,9 +104,7 @@ class SqlLevels(ports.Levels):
         if after is not None:
             query = query.where(_after(after, warehouse_id))
         if low_only:
-            query = query.where(
-                levels.c.reorder_quantity > 0, levels.c.on_hand - levels.c.reserved <= levels.c.reorder_point
-            )
+            query = query.where(LOW)
         rows = (
             await self.conn.execute(query.order_by(levels.c.warehouse_id, levels.c.sku).limit(limit))
         ).all()

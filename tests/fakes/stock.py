@@ -94,6 +94,13 @@ class MemoryLevels(ports.Levels):
         last = max((m.sequence for m in ledger if (m.warehouse_id, m.sku) == key), default=0)
         return dataclasses.replace(level, last_movement_sequence=last)
 
+    async def low_counts(self) -> dict[tuple[str, str], int]:
+        found: dict[tuple[str, str], int] = {}
+        for (tenant_id, warehouse_id, _), level in self.state.levels.items():
+            if level.low_stock:
+                found[(tenant_id, warehouse_id)] = found.get((tenant_id, warehouse_id), 0) + 1
+        return found
+
     async def by_key(self, tenant_id: str, keys: Sequence[Key]) -> dict[Key, Level]:
         return {
             key: self._seen(tenant_id, level)

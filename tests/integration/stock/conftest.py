@@ -21,6 +21,7 @@ FAST = {
     "STOCKMESH_STOCK_SWEEP_SECONDS": "0.2",
     "STOCKMESH_STOCK_WATCH_POLL_SECONDS": "0.05",
     "STOCKMESH_STOCK_WATCH_HEARTBEAT_SECONDS": "1",
+    "STOCKMESH_STOCK_LOW_STOCK_GAUGE_SECONDS": "0.5",
 }
 
 # Streams that stay silent for a minute (no heartbeat and, on PostgreSQL, no
