@@ -7,7 +7,11 @@
 #   prometheus  for promtool, which checks the alert rules (tests/platform)
 set -euo pipefail
 
-declare -A WANTED=([/usr/bin/chromium]=chromium [/usr/bin/promtool]=prometheus)
+declare -A WANTED=([/usr/bin/promtool]=prometheus)
+# STOCKMESH_CHROMIUM names another Chromium build to test with (tests/e2e/browser.py).
+if [ -z "${STOCKMESH_CHROMIUM:-}" ] || [ ! -x "${STOCKMESH_CHROMIUM}" ]; then
+  WANTED[/usr/bin/chromium]=chromium
+fi
 missing=()
 for program in "${!WANTED[@]}"; do
   [ -x "$program" ] || missing+=("${WANTED[$program]}")

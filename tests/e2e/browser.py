@@ -21,7 +21,9 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 from tests.e2e.system import BASE_URL, ROOT, TENANT
 from tools.demo_plan import USERS
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Debian's chromium by default; STOCKMESH_CHROMIUM names another Chromium build (a CI image's
+# Google Chrome, where the distribution's package is only a snap shim).
+CHROMIUM = os.environ.get("STOCKMESH_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # Flags for a browser in a test: no sandbox (CI runs as root), no GPU, no calls home.
 FLAGS = [
     "--no-sandbox",
