@@ -13,6 +13,8 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { isMissingModule, isObject, modelCache, readStdin, violations } from "../kit/mesh/crd_models.mjs";
+
 // Searched in this order for a group; the first with a model of the kind wins (argoproj.io is
 // split between Argo Rollouts and Argo CD; monitoring.coreos.com's PodMonitor is also in
 // cloudnative-pg, whose copy comes second).
@@ -37,21 +39,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 class Unknown extends Error {}
 
-function isObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
-function isMissingModule(error) {
-  return error?.code === "ERR_MODULE_NOT_FOUND" || error?.code === "ERR_PACKAGE_PATH_NOT_EXPORTED";
-}
 
-async function readStdin() {
-  const chunks = [];
-  for await (const chunk of process.stdin) {
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
 
 async function importModel(apiVersion, kind) {
   const [group, version, ...rest] = apiVersion.split("/");
@@ -74,27 +63,9 @@ async function importModel(apiVersion, kind) {
   throw new Unknown(`no schema for ${apiVersion} ${kind} in ${PACKAGES.join(", ")}`);
 }
 
-const models = new Map();
 
-function modelFor(apiVersion, kind) {
-  const key = `${apiVersion} ${kind}`;
-  if (!models.has(key)) {
-    models.set(key, importModel(apiVersion, kind));
-  }
-  return models.get(key);
-}
+const modelFor = modelCache(importModel);
 
-// ajv's own words, with the path relative to the resource and the detail ajv keeps in params.
-function describe(error) {
-  const path = error.instancePath.replace(/^\//, "");
-  let message = error.message ?? error.keyword;
-  if (error.keyword === "enum" && Array.isArray(error.params?.allowedValues)) {
-    message += ` (${error.params.allowedValues.join(", ")})`;
-  } else if (error.keyword === "additionalProperties" && error.params?.additionalProperty) {
-    message += ` (${error.params.additionalProperty})`;
-  }
-  return path ? `${path} ${message}` : message;
-}
 
 async function check(resource) {
   const { apiVersion, kind } = resource;
@@ -108,14 +79,7 @@ async function check(resource) {
     if (error instanceof Unknown) return { unknown: true, errors: [error.message] };
     throw error;
   }
-  try {
-    new Model(resource).validate();
-  } catch (error) {
-    // Anything but the schema's verdict is a failure of the check itself.
-    if (!Array.isArray(error?.errors)) throw error;
-    return { unknown: false, errors: [...new Set(error.errors.map(describe))] };
-  }
-  return { unknown: false, errors: [] };
+  return { unknown: false, errors: violations(Model, resource) };
 }
 
 async function main() {

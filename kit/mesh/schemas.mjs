@@ -7,6 +7,8 @@
 // Exit 0 whenever the check ran, whatever it found; 2 for input it cannot read,
 // 3 when the package is not installed (the caller tells the user to install it).
 
+import { isMissingModule, isObject, modelCache, readStdin, violations } from "./crd_models.mjs";
+
 const PACKAGE = "@kubernetes-models/istio";
 // The groups of the mesh's policy; the package's other groups (telemetry,
 // extensions, install) are not part of it, so their kinds count as unknown.
@@ -23,21 +25,8 @@ const EXIT_NOT_INSTALLED = 3;
 
 class Unknown extends Error {}
 
-function isObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
-function isMissingModule(error) {
-  return error?.code === "ERR_MODULE_NOT_FOUND" || error?.code === "ERR_PACKAGE_PATH_NOT_EXPORTED";
-}
 
-async function readStdin() {
-  const chunks = [];
-  for await (const chunk of process.stdin) {
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
 
 // What the package offers for a group/version, named in the error so a typo
 // in a kind or version is easy to fix; only read when something is unknown.
@@ -54,7 +43,6 @@ async function offered(group, version) {
   return `${group} offers versions ${versions.join(", ")}`;
 }
 
-const models = new Map();
 
 async function importModel(apiVersion, kind) {
   const [group, version, ...rest] = apiVersion.split("/");
@@ -79,26 +67,8 @@ async function importModel(apiVersion, kind) {
   return Model;
 }
 
-function modelFor(apiVersion, kind) {
-  const key = `${apiVersion} ${kind}`;
-  if (!models.has(key)) {
-    models.set(key, importModel(apiVersion, kind));
-  }
-  return models.get(key);
-}
+const modelFor = modelCache(importModel);
 
-// ajv's own words, with the path relative to the resource ("spec/...") and
-// the detail ajv keeps in params but leaves out of the message.
-function describe(error) {
-  const path = error.instancePath.replace(/^\//, "");
-  let message = error.message ?? error.keyword;
-  if (error.keyword === "enum" && Array.isArray(error.params?.allowedValues)) {
-    message += ` (${error.params.allowedValues.join(", ")})`;
-  } else if (error.keyword === "additionalProperties" && error.params?.additionalProperty) {
-    message += ` (${error.params.additionalProperty})`;
-  }
-  return path ? `${path} ${message}` : message;
-}
 
 async function check(resource) {
   if (!isObject(resource)) {
@@ -118,14 +88,7 @@ async function check(resource) {
     if (error instanceof Unknown) return [error.message];
     throw error;
   }
-  try {
-    new Model(resource).validate();
-  } catch (error) {
-    // Anything but the schema's verdict is a failure of the check itself.
-    if (!Array.isArray(error?.errors)) throw error;
-    return [...new Set(error.errors.map(describe))];
-  }
-  return [];
+  return violations(Model, resource);
 }
 
 async function main() {
