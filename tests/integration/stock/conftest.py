@@ -141,6 +141,18 @@ class World:
         )
         return response
 
+    def set_reorder_policy(self, warehouse: str, sku: str, point: int, quantity: int) -> None:
+        self.levels.SetReorderPolicy(
+            pb.SetReorderPolicyRequest(
+                request_id=new_id(),
+                name=f"{warehouse}/stockLevels/{sku}",
+                reorder_point=point,
+                reorder_quantity=quantity,
+            ),
+            metadata=self.as_role(),
+            timeout=10,
+        )
+
     def level(self, warehouse: str, sku: str) -> pb.StockLevel:
         response = self.levels.GetStockLevel(
             pb.GetStockLevelRequest(name=f"{warehouse}/stockLevels/{sku}"),

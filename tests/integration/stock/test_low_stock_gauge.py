@@ -9,8 +9,6 @@ import time
 
 import httpx
 
-from stockmesh.stock.v1 import stock_pb2 as pb
-from tests.conftest import new_id
 from tests.integration.stock.conftest import World
 
 
@@ -25,16 +23,7 @@ def test_the_metrics_endpoint_counts_a_warehouses_low_levels(world: World) -> No
     warehouse, skus = world.warehouse(), world.skus(3)
     for sku, on_hand in zip(skus, (1, 4, 50), strict=True):
         world.receive(warehouse, sku, on_hand)
-        world.levels.SetReorderPolicy(
-            pb.SetReorderPolicyRequest(
-                request_id=new_id(),
-                name=f"{warehouse}/stockLevels/{sku}",
-                reorder_point=5,
-                reorder_quantity=20,
-            ),
-            metadata=world.as_role(),
-            timeout=10,
-        )
+        world.set_reorder_policy(warehouse, sku, 5, 20)
 
     deadline = time.monotonic() + 10
     while low_levels(world, warehouse) != 2:

@@ -265,16 +265,7 @@ def test_low_stock_lists_levels_at_or_below_their_reorder_point(world: World) ->
     world.receive(warehouse, low, 3)
     world.receive(warehouse, fine, 50)
     for sku in (low, fine):
-        world.levels.SetReorderPolicy(
-            pb.SetReorderPolicyRequest(
-                request_id=new_id(),
-                name=f"{warehouse}/stockLevels/{sku}",
-                reorder_point=5,
-                reorder_quantity=20,
-            ),
-            metadata=world.as_role(),
-            timeout=10,
-        )
+        world.set_reorder_policy(warehouse, sku, 5, 20)
 
     response = world.levels.ListLowStock(
         pb.ListLowStockRequest(parent=warehouse), metadata=world.as_role(), timeout=10
