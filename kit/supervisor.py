@@ -138,6 +138,7 @@ def up(names: list[str] | None = None, *, environ: dict[str, str] | None = None)
         _say(f"[{len(names) + 1}/{len(names) + 1}] gateway ready, metrics on {metrics or 'off'}")
         _say(
             f"all up. REST base URL {base}/v1 · API docs {base}/docs · OpenAPI {base}/openapi.json\n"
+            f"  operator console {base}/console (sign in with a user of `stockmesh demo` or create-admin)\n"
             f"  gRPC with client certificates from {first.tls_dir} ({DEV_CLIENT}.pem for grpcurl)\n"
             "  first time? `stockmesh create-admin` or `stockmesh demo`, then see the README. Ctrl-C stops."
         )

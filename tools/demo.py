@@ -187,6 +187,7 @@ def _summary(base_url: str, tenant: str, seconds: float, requests: int) -> None:
     print(f"\nDone in {seconds:.1f} s ({requests} requests).\n")
     print(f"  REST API   {base_url}/v1")
     print(f"  API docs   {base_url}/docs")
+    print(f"  console    {base_url}/console  (any user below)")
     print(f"  tenant     {tenant} ({TENANT_DISPLAY_NAME})\n")
     print(f"  {'role':<8} {'email':<{width}}  password")
     for user in USERS:

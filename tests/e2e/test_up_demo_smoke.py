@@ -167,6 +167,7 @@ def test_demo_loads_and_a_second_run_adds_nothing(
     for user in USERS:
         assert re.search(rf"{re.escape(user.email(TENANT))} +{re.escape(user.password)}", first_demo.stdout)
     assert f"{BASE_URL}/docs" in first_demo.stdout
+    assert f"{BASE_URL}/console" in first_demo.stdout
     assert "curl" in first_demo.stdout
 
 
