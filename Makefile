@@ -43,7 +43,7 @@ $(CONSOLE): $(BUF) $(CONSOLE_SOURCES)
 console: $(CONSOLE) ## Build the operator console (console/ → console/dist) with Vite
 
 console-screenshots: $(STAMP) $(BUF) $(CONSOLE) browser ## Retake docs/console/*.png by running the console's browser tests
-	STOCKMESH_CONSOLE_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/e2e/test_console.py
+	STOCKMESH_CONSOLE_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/e2e/console/
 
 dr-drill: $(STAMP) ## Disaster-recovery drill on the local PostgreSQL: backup under traffic, restore, checks (docs/operations.md)
 	$(BIN)/python ci/dr-drill $(ARGS)
