@@ -13,7 +13,7 @@ CONSOLE := console/dist/index.html
 CONSOLE_SOURCES := $(shell find console -path console/dist -prune -o -path console/node_modules -prune -o -type f -print 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help up test tools cluster console console-screenshots dr-drill browser check lint typecheck proto-lint proto-breaking gen gen-check unit pytest mesh mesh-graph migrate admin certs demo smoke bench bench-gateway scale clean
+.PHONY: help up test tools cluster edge-context console console-screenshots dr-drill browser check lint typecheck proto-lint proto-breaking gen gen-check unit pytest mesh mesh-graph migrate admin certs demo smoke bench bench-gateway scale clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ tools: $(TOOLS) ## Install checkov and ansible-core in .build/tools (apart from 
 
 cluster: $(STAMP) $(BUF) $(TOOLS) ## Render and check cluster/, infra/, the workflows and the Dockerfile
 	$(BIN)/python -m pytest -q tests/cluster tests/platform tests/pipeline
+
+edge-context: $(STAMP) $(BUF) ## The Envoy edge image's build context in .build/edge (envoy.yaml, descriptor set)
+	$(BIN)/python ci/protos.py edge-context
 
 up: $(STAMP) $(CONSOLE) ## Run every service locally (mTLS on 127.0.0.1, SQLite files in .stockmesh/)
 	$(BIN)/stockmesh up

@@ -4,7 +4,8 @@
     python ci/changes.py --files kit/db.py docs/mesh.md         # or takes them as given
     python ci/changes.py ... --github-output "$GITHUB_OUTPUT"   # also writes the job's outputs
 
-Prints one line per part (svc_user … svc_order, gateway, console). A path
+Prints one line per part (svc_user … svc_order, gateway, console, and edge:
+the Envoy image of gateway/envoy/). A path
 under a shared directory (kit/, proto/, gen/, clients/, the build files) means
 every part, because each service imports it or is built from it; paths that
 ship nowhere (docs/, the README) mean none. With no usable base (the first
@@ -22,7 +23,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("svc_user", "svc_catalog", "svc_stock", "svc_procure", "svc_order", "gateway", "console")
+PARTS = ("svc_user", "svc_catalog", "svc_stock", "svc_procure", "svc_order", "gateway", "console", "edge")
+# Folders that build a part of their own although they sit inside another part's folder.
+NESTED_PARTS = {"gateway/envoy/": "edge"}
 # Every service imports these or is built from them, so a change here rebuilds all.
 SHARED_PREFIXES = ("kit/", "proto/", "gen/", "clients/", "mesh/", "cluster/base/")
 SHARED_FILES = frozenset({"pyproject.toml", "Dockerfile", "package.json", "buf.yaml", "Makefile"})
@@ -40,6 +43,10 @@ def parts_for(paths: Iterable[str]) -> list[str]:
             continue
         if path in SHARED_FILES or path.startswith(SHARED_PREFIXES):
             return list(PARTS)
+        nested = next((part for prefix, part in NESTED_PARTS.items() if path.startswith(prefix)), None)
+        if nested is not None:
+            touched.add(nested)
+            continue
         top = path.split("/", 1)[0]
         # Anything else (docs, tests, overlays that Argo CD syncs by itself) builds no image.
         if top in PARTS:

@@ -1,7 +1,12 @@
-"""Set the image an overlay deploys: the GitOps step of staging and prod.
+"""Set the images an overlay deploys: the GitOps step of staging and prod.
 
-    python ci/gitops_bump.py --overlay cluster/overlays/staging \\
-        --image ghcr.io/stockmesh/stockmesh --tag sha-0123abc [--digest sha256:...] [--commit]
+    python ci/gitops_bump.py --overlay cluster/overlays/staging --tag sha-0123abc \\
+        --image ghcr.io/stockmesh/stockmesh [--digest sha256:...] \\
+        [--image ghcr.io/stockmesh/stockmesh-edge --digest sha256:...] [--commit]
+
+The n-th --digest is the n-th --image's (all images have one, or none); every
+image gets the same tag, since the pipeline tags each image of a commit alike,
+and they land in one commit, so Argo CD never syncs one without the other.
 
 Edits the overlay's kustomization.yaml the way `kustomize edit set image`
 does (the `images:` entry whose name is the image gets newTag, and digest when
@@ -88,17 +93,25 @@ def commit_and_push(path: Path, message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--overlay", type=Path, required=True, help="the overlay directory")
-    parser.add_argument("--image", required=True, help="image name as in the manifests")
+    parser.add_argument("--image", action="append", required=True, help="image name as in the manifests")
     parser.add_argument("--tag", required=True)
-    parser.add_argument("--digest", default=None, help="sha256:... of the pushed, signed image")
+    parser.add_argument("--digest", action="append", help="sha256:... of the pushed, signed image")
     parser.add_argument("--commit", action="store_true", help="commit and push the change")
     args = parser.parse_args(argv)
+    digests: list[str | None] = list(args.digest or [None] * len(args.image))
+    if len(digests) != len(args.image):
+        parser.error(f"{len(args.image)} --image but {len(digests)} --digest: give each image its digest")
     kustomization = args.overlay / "kustomization.yaml"
     try:
-        changed = set_image(kustomization, args.image, args.tag, args.digest or None)
-        print(f"{kustomization}: {args.image} -> {args.tag} {'(changed)' if changed else '(already set)'}")
+        changed = []
+        for image, digest in zip(args.image, digests, strict=True):
+            did = set_image(kustomization, image, args.tag, digest or None)
+            print(f"{kustomization}: {image} -> {args.tag} {'(changed)' if did else '(already set)'}")
+            if did:
+                changed.append(image)
         if changed and args.commit:
-            commit_and_push(kustomization, f"deploy({args.overlay.name}): {args.image}:{args.tag} [skip ci]")
+            names = ", ".join(f"{image}:{args.tag}" for image in changed)
+            commit_and_push(kustomization, f"deploy({args.overlay.name}): {names} [skip ci]")
     except BumpError as exc:
         print(f"gitops_bump: {exc}", file=sys.stderr)
         return 1

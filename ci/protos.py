@@ -5,6 +5,9 @@
     python ci/protos.py check      # fail if gen/ differs from a fresh generation
     python ci/protos.py envoy-descriptors [--out FILE]
                                    # Envoy's descriptor set, built by buf (.build/stockmesh.binpb)
+    python ci/protos.py edge-context [--out DIR]
+                                   # the edge image's build context (.build/edge): envoy.yaml
+                                   # and the descriptor set, for gateway/envoy/Dockerfile
 
 The googleapis protos are read from the installed googleapis-common-protos
 package, never committed: only the files our contracts import (and what those
@@ -30,6 +33,8 @@ GEN = ROOT / "gen"
 DESCRIPTORS = "descriptors.binpb"
 BUF = ROOT / "node_modules" / ".bin" / "buf"
 ENVOY_DESCRIPTORS = ROOT / ".build" / "stockmesh.binpb"
+ENVOY_CONFIG = ROOT / "gateway" / "envoy" / "envoy.yaml"
+EDGE_CONTEXT = ROOT / ".build" / "edge"
 # Beyond what the contracts import, Envoy's transcoder needs the google.rpc types
 # the services put in grpc-status-details-bin (kit/status.py) to print them as
 # JSON under convert_grpc_status; it knows only google.rpc.Status by itself.
@@ -104,6 +109,17 @@ def envoy_descriptors(out: Path = ENVOY_DESCRIPTORS) -> None:
         command = [str(BUF), "build", str(workspace), "--as-file-descriptor-set", "-o", str(out.resolve())]
         if subprocess.run(command, cwd=ROOT, check=False).returncode != 0:
             sys.exit("buf build failed")
+    print(f"wrote {out}")
+
+
+def edge_context(out: Path = EDGE_CONTEXT) -> None:
+    """The build context of gateway/envoy/Dockerfile: exactly the two files the
+    image copies, so nothing else of the repository can end up in it."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    shutil.copyfile(ENVOY_CONFIG, out / ENVOY_CONFIG.name)
+    envoy_descriptors(out / ENVOY_DESCRIPTORS.name)
     print(f"wrote {out}")
 
 
@@ -183,15 +199,23 @@ def _differences(fresh: Path, committed: Path) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=["deps", "generate", "check", "envoy-descriptors"])
+    parser.add_argument("step", choices=["deps", "generate", "check", "envoy-descriptors", "edge-context"])
     parser.add_argument(
-        "--out", type=Path, help=f"envoy-descriptors only: the file to write (default {ENVOY_DESCRIPTORS})"
+        "--out",
+        type=Path,
+        help=(
+            f"envoy-descriptors: the file (default {ENVOY_DESCRIPTORS}); "
+            f"edge-context: the folder (default {EDGE_CONTEXT})"
+        ),
     )
     args = parser.parse_args()
-    if args.out is not None and args.step != "envoy-descriptors":
-        parser.error("--out applies to envoy-descriptors only")
+    if args.out is not None and args.step not in ("envoy-descriptors", "edge-context"):
+        parser.error("--out applies to envoy-descriptors and edge-context only")
     if args.step == "envoy-descriptors":
         envoy_descriptors(args.out or ENVOY_DESCRIPTORS)
+        return
+    if args.step == "edge-context":
+        edge_context(args.out or EDGE_CONTEXT)
         return
     {"deps": copy_deps, "generate": generate, "check": check}[args.step]()
 

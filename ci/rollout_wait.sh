@@ -1,30 +1,33 @@
 #!/usr/bin/env bash
-# Watch a prod canary to its end: succeed when every Rollout runs the new image
-# fully promoted, fail when one aborts. Argo Rollouts itself aborts a canary whose
+# Watch a prod canary to its end: succeed when every Rollout runs its new image (the
+# services' or the edge's) fully promoted, fail when one aborts. Argo Rollouts itself aborts a canary whose
 # AnalysisTemplate fails and scales the stable ReplicaSet back up, so this script
 # only reports; it never rolls anything back by hand.
 #
-#   ci/rollout_wait.sh --namespace stockmesh --image ghcr.io/stockmesh/stockmesh:sha-abc [--timeout 45m]
+#   ci/rollout_wait.sh --namespace stockmesh --image ghcr.io/stockmesh/stockmesh:sha-abc@sha256:... \
+#     [--image ghcr.io/stockmesh/stockmesh-edge:sha-abc@sha256:...] [--timeout 45m]
 #
 # Needs kubectl with the argo-rollouts plugin and a kubeconfig for the cluster.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=workload_images.sh
+source "$(dirname "$0")/workload_images.sh"
 
 namespace=stockmesh
-image=""
+images=()
 timeout=45m
 sync_seconds=600  # how long Argo CD may take to apply the GitOps commit
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --namespace) namespace="$2"; shift 2 ;;
-    --image) image="$2"; shift 2 ;;
+    --image) images+=("$2"); shift 2 ;;
     --timeout) timeout="$2"; shift 2 ;;
     --sync-seconds) sync_seconds="$2"; shift 2 ;;
     *) echo "rollout_wait: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-if [ -z "$image" ]; then
-  echo "rollout_wait: --image is required (the image the GitOps commit deployed)" >&2
+if [ "${#images[@]}" -eq 0 ]; then
+  echo "rollout_wait: --image is required (the images the GitOps commit deployed)" >&2
   exit 2
 fi
 if ! kubectl argo rollouts version >/dev/null 2>&1; then
@@ -39,17 +42,16 @@ if [ "${#rollouts[@]}" -eq 0 ]; then
 fi
 
 # Until Argo CD has applied the commit, `status` would report the old revision as
-# healthy: wait for every Rollout's template to name the new image first.
+# healthy: wait for every Rollout's pods to be templated with the new image first (a
+# Rollout with a workloadRef runs its Deployment's template).
 deadline=$((SECONDS + sync_seconds))
 for rollout in "${rollouts[@]}"; do
-  until kubectl get "$rollout" -n "$namespace" \
-      -o jsonpath='{.spec.template.spec.containers[*].image}' | tr ' ' '\n' | grep -qxF "$image"; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      echo "rollout_wait: $rollout does not run $image after ${sync_seconds}s (is Argo CD syncing?)" >&2
-      exit 1
-    fi
-    sleep 10
-  done
+  image="$(image_for "$namespace" "$rollout" "${images[@]}")"
+  if [ -z "$image" ]; then
+    echo "rollout_wait: $rollout runs none of ${images[*]}" >&2
+    exit 1
+  fi
+  wait_for_template "$namespace" "$rollout" "$image" "$deadline" rollout_wait
 done
 
 failed=0

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# checkov over the infrastructure code, the workflows and the Dockerfile. Without a
+# checkov over the infrastructure code, the workflows and both Dockerfiles. Without a
 # Prisma key checkov knows no severities, so every failed check fails; a check that does
 # not apply is skipped inline (#checkov:skip=CKV_...:reason) next to what it concerns.
 # --skip-download: the built-in checks only, no call home, the same result offline.
@@ -11,6 +11,5 @@ checkov="$(tool checkov)"
 "$checkov" --quiet --compact --skip-download --directory infra/terraform --framework terraform
 # github_actions finds .github/workflows by its path, so it scans from the root.
 "$checkov" --quiet --compact --skip-download --directory . --framework github_actions
-if [ -f Dockerfile ]; then
-  "$checkov" --quiet --compact --skip-download --file Dockerfile --framework dockerfile
-fi
+"$checkov" --quiet --compact --skip-download --framework dockerfile \
+  --file Dockerfile --file gateway/envoy/Dockerfile

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# hadolint on the root Dockerfile; fails on errors (the "high" level), warns on the rest.
+# hadolint on both Dockerfiles (the services' and the Envoy edge's); fails on errors (the "high"
+# level), warns on the rest.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
@@ -7,4 +8,7 @@ cd "$ROOT"
 read -r -a hadolint <<<"$(binary_or_image hadolint hadolint/hadolint:v2.12.0-debian)"
 # The image has no entrypoint (its command is the binary), so name the binary.
 case "${hadolint[0]}" in docker) hadolint+=(hadolint) ;; esac
-"${hadolint[@]}" --failure-threshold error - <Dockerfile
+for dockerfile in Dockerfile gateway/envoy/Dockerfile; do
+  echo "hadolint: $dockerfile"
+  "${hadolint[@]}" --failure-threshold error - <"$dockerfile"
+done

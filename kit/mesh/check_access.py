@@ -12,7 +12,6 @@ from kit.mesh.authz import Policy, Rule
 from kit.mesh.files import Resource
 from kit.mesh.rpcs import HEALTH, INFRASTRUCTURE, Catalogue, Rpc
 from kit.settings import service_account
-from kit.supervisor import GATEWAY
 
 # `<namespace>/*`: everything a namespace exports (the data stores,
 # istio-system's control plane); never `*/*`, which would undo the Sidecar.
@@ -36,7 +35,7 @@ def principal_problems(policies: Sequence[Policy]) -> list[str]:
                     elif principal not in known:
                         found.append(
                             f"{where}: principal {principal} is not the account of a registered service, "
-                            "the gateway, dev-client or the ingress gateway"
+                            "the gateway, the edge, dev-client or the ingress gateway"
                         )
             # A DENY rule open to anyone only narrows what is allowed.
             if policy.action == "ALLOW" and _open_to_anyone(rule) and not _health_only(rule):
@@ -65,8 +64,8 @@ def path_problems(policies: Sequence[Policy], rpcs: Catalogue) -> list[str]:
         if policy.namespace != workloads.NAMESPACE:
             continue  # another namespace's workloads are not ours to know
         app = (policy.selector or {}).get("app")
-        if app == GATEWAY:
-            continue  # the REST gateway's policy guards HTTP, not gRPC methods
+        if app in workloads.EDGES:
+            continue  # the REST edges' policies guard HTTP, not gRPC methods
         if policy.selector is None:
             # Namespace-wide: a path must be some workload's.
             own: tuple[Rpc, ...] = tuple(r for name in accounts.values() for r in rpcs.of(name))
@@ -75,7 +74,7 @@ def path_problems(policies: Sequence[Policy], rpcs: Catalogue) -> list[str]:
             own, workload = rpcs.of(accounts[app]), app
         else:
             selects = f"app: {app}" if app is not None else f"{dict(policy.selector)} (no app label)"
-            found.append(f"{_at(policy)}: selects {selects}, which is no registered service nor the gateway")
+            found.append(f"{_at(policy)}: selects {selects}, which is no registered service nor a REST edge")
             continue
         for index, rule in enumerate(policy.rules):
             for operation in rule.operations:

@@ -19,6 +19,12 @@ from kit.supervisor import DEV_CLIENT, GATEWAY
 NAMESPACE = DEFAULT_NAMESPACE
 # Istio's ingress gateway, the only caller from outside the namespace.
 INGRESS = f"{ISTIO_DEFAULT_TRUST_DOMAIN}/ns/istio-system/sa/istio-ingressgateway-service-account"
+# The cluster's REST edge: Envoy transcoding the same routes as the gateway
+# (gateway/envoy/). Only the cluster runs it; `stockmesh up` has the gateway.
+EDGE = "edge"
+# The workloads that answer HTTP from outside, not gRPC calls: their policies
+# name no gRPC methods.
+EDGES = (GATEWAY, EDGE)
 
 
 def principal(account: str) -> str:
@@ -36,9 +42,9 @@ def service_accounts() -> dict[str, str]:
 
 
 def callers() -> list[str]:
-    """Every account that calls services: the edge first, then the services
+    """Every account that calls services: the edges first, then the services
     in start order."""
-    return [GATEWAY, DEV_CLIENT, *service_accounts()]
+    return [*EDGES, DEV_CLIENT, *service_accounts()]
 
 
 def app_of(resource: Resource) -> str | None:

@@ -4,6 +4,7 @@ the renderings (workloads, their pod templates, which resources are custom)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -16,6 +17,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+# The images' Dockerfiles: the services' and the gateway's, and the Envoy edge's.
+DOCKERFILES = (ROOT / "Dockerfile", ROOT / "gateway" / "envoy" / "Dockerfile")
 CLUSTER = ROOT / "cluster"
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 # The Kubernetes release the manifests must be valid for: the oldest the platform supports
@@ -134,4 +137,16 @@ def workloads(rendering: Rendering) -> list[Workload]:
             continue
         metadata = document["metadata"]
         found.append(Workload(document["kind"], metadata["name"], metadata.get("namespace", ""), template))
+    return found
+
+
+def dockerfile_instructions(dockerfile: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) per instruction of a Dockerfile, continuation lines joined."""
+    joined = re.sub(r"\\\n", " ", dockerfile.read_text())
+    found = []
+    for line in joined.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            word, _, rest = stripped.partition(" ")
+            found.append((word.upper(), rest.strip()))
     return found

@@ -1,4 +1,4 @@
-"""checkov passes every rendering under cluster/ and the Dockerfile: no failed check, except
+"""checkov passes every rendering under cluster/ and both Dockerfiles: no failed check, except
 those skipped in place with their reason (`checkov.io/skipN` annotations, `# checkov:skip=`)."""
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.cluster.manifests import ROOT, ids, kustomizations, rendered
+from tests.cluster.manifests import DOCKERFILES, ROOT, ids, kustomizations, rendered
 from tests.support.tools import tool
 
-DOCKERFILE = ROOT / "Dockerfile"
 # One run over everything; checkov takes a few seconds to start, the checks themselves less.
 TIMEOUT_SECONDS = 300.0
 
@@ -26,7 +25,7 @@ Report = dict[str, Any]
 def reports(tmp_path_factory: pytest.TempPathFactory) -> Mapping[str, list[Report]]:
     """checkov's failed checks by the file they were found in, and the count it passed."""
     folder = tmp_path_factory.mktemp("rendered")
-    files = [DOCKERFILE]
+    files = list(DOCKERFILES)
     for directory in kustomizations():
         path = folder / f"{ids(directory).replace('/', '__')}.yaml"
         path.write_text(yaml.safe_dump_all([dict(d) for d in rendered(directory).documents]))
@@ -61,6 +60,7 @@ def test_rendered_manifests_pass_checkov(directory: Path, reports: Mapping[str, 
     assert not failed, f"checkov on {directory}:\n{described(failed)}"
 
 
-def test_dockerfile_passes_checkov(reports: Mapping[str, list[Report]]) -> None:
-    failed = reports.get(str(DOCKERFILE), [])
-    assert not failed, f"checkov on the Dockerfile:\n{described(failed)}"
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_dockerfile_passes_checkov(dockerfile: Path, reports: Mapping[str, list[Report]]) -> None:
+    failed = reports.get(str(dockerfile), [])
+    assert not failed, f"checkov on {dockerfile.relative_to(ROOT)}:\n{described(failed)}"

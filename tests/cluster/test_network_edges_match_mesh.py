@@ -92,6 +92,7 @@ def test_removing_an_ingress_policy_removes_its_edges() -> None:
     after = network_edges(rendering, drop="svc-stock-ingress")
     assert {(a, b) for a, b in before if b == "svc-stock"} == {
         ("gateway", "svc-stock"),
+        ("edge", "svc-stock"),
         ("svc-order", "svc-stock"),
         ("svc-procure", "svc-stock"),
     }

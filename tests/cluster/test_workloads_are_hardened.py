@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from kit.mesh import workloads as mesh_workloads
-from kit.supervisor import GATEWAY
 from tests.cluster.manifests import Workload, ids, kustomizations, render, rendered, workloads
 
 NAMESPACE = "stockmesh"
@@ -69,7 +68,7 @@ def tmp_problems(container: Mapping[str, Any], volumes: Mapping[str, Any]) -> li
 
 
 def mesh_problems(workload: Workload) -> list[str]:
-    named = {*mesh_workloads.service_accounts(), GATEWAY}
+    named = {*mesh_workloads.service_accounts(), *mesh_workloads.EDGES}
     account = workload.pod.get("serviceAccountName")
     annotations = (workload.template.get("metadata") or {}).get("annotations") or {}
     problems = []
@@ -101,7 +100,7 @@ def test_every_stockmesh_workload_is_a_mesh_identity(directory: Path) -> None:
 
 
 def test_each_mesh_account_runs_exactly_one_workload() -> None:
-    # The base must run every service the registry knows, and the gateway, once each.
+    # The base must run every service the registry knows, the gateway and the edge, once each.
     mine = [w for w in workloads(rendered(Path("cluster/base"))) if w.namespace == NAMESPACE]
     running = sorted(str(w.pod.get("serviceAccountName")) for w in mine)
-    assert running == sorted({*mesh_workloads.service_accounts(), GATEWAY})
+    assert running == sorted({*mesh_workloads.service_accounts(), *mesh_workloads.EDGES})

@@ -1,14 +1,13 @@
 """Envoy serves the Python gateway's routes: the descriptor set the transcoder
-reads (built by `ci/protos.py envoy-descriptors` with buf) holds exactly the
-Python gateway's HTTP rules for exactly the services of the five packages, with
-their imports, comments and the error details the services send."""
+reads (built with buf by `ci/protos.py edge-context`, the edge image's build
+context) holds exactly the Python gateway's HTTP rules for exactly the services
+of the five packages, with their imports, comments and the error details the
+services send."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
+from pathlib import Path
 
 import pytest
 from google.protobuf import descriptor_pb2, descriptor_pool
@@ -17,21 +16,11 @@ from kit import services
 from tests.support.envoy_config import ROOT
 from tests.support.envoy_edge import TRANSCODER, Edge, bindings, proto_services
 
-BUF = ROOT / "node_modules" / ".bin" / "buf"
-
 
 @pytest.fixture(scope="module")
-def buf_descriptors(tmp_path_factory: pytest.TempPathFactory) -> descriptor_pb2.FileDescriptorSet:
-    """Envoy's descriptor set, built by the CI step `ci/protos.py envoy-descriptors`."""
-    if not BUF.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{BUF} is missing under CI=true: `make test` installs buf with npm")
-        pytest.skip(f"{BUF.relative_to(ROOT)} is not installed (`make test` or `npm install` installs it)")
-    out = tmp_path_factory.mktemp("envoy") / "stockmesh.binpb"
-    step = [sys.executable, str(ROOT / "ci" / "protos.py"), "envoy-descriptors", "--out", str(out)]
-    built = subprocess.run(step, cwd=ROOT, capture_output=True, text=True, check=False)
-    assert built.returncode == 0, built.stdout + built.stderr
-    return descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes())
+def buf_descriptors(edge_context: Path) -> descriptor_pb2.FileDescriptorSet:
+    """Envoy's descriptor set, as the pipeline puts it in the edge image."""
+    return descriptor_pb2.FileDescriptorSet.FromString((edge_context / "stockmesh.binpb").read_bytes())
 
 
 def envoy_routes(edge: Edge, files: descriptor_pb2.FileDescriptorSet) -> set[tuple[str, str]]:

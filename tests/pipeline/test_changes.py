@@ -17,6 +17,8 @@ import changes
         (["svc_stock/domain.py"], ["svc_stock"]),
         (["svc_order/service.py", "gateway/app.py"], ["svc_order", "gateway"]),
         (["console/src/app.js"], ["console"]),
+        (["gateway/envoy/envoy.yaml", "gateway/envoy/Dockerfile"], ["edge"]),
+        (["gateway/routes.py", "gateway/envoy/envoy.yaml"], ["gateway", "edge"]),
         (["docs/stock.md", "README.md", "tests/unit/test_tls.py"], []),
         (["cluster/overlays/prod/kustomization.yaml"], []),
         ([], []),

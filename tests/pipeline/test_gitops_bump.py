@@ -64,6 +64,27 @@ def test_sets_tag_and_digest(tmp_path: Path, env: str) -> None:
     assert [e for e in after["images"] if e["name"] != IMAGE] == others
 
 
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_sets_the_service_and_edge_images_of_one_commit_together(tmp_path: Path, env: str) -> None:
+    path = overlay(tmp_path, env)
+    edge, edge_digest = f"{IMAGE}-edge", "sha256:" + "cd" * 32
+    args = ["--overlay", str(path), "--tag", "sha-0123abc", "--image", IMAGE, "--digest", DIGEST]
+    assert gitops_bump.main([*args, "--image", edge, "--digest", edge_digest]) == 0
+    after = {e["name"]: e for e in load(path)["images"]}
+    assert after[IMAGE] == {"name": IMAGE, "newTag": "sha-0123abc", "digest": DIGEST}
+    assert after[edge] == {"name": edge, "newTag": "sha-0123abc", "digest": edge_digest}
+
+
+def test_an_image_without_its_digest_is_refused(tmp_path: Path) -> None:
+    path = overlay(tmp_path, "staging")
+    before = (path / "kustomization.yaml").read_text()
+    args = ["--overlay", str(path), "--tag", "sha-1", "--image", IMAGE, "--image", f"{IMAGE}-edge"]
+    with pytest.raises(SystemExit) as exit_:
+        gitops_bump.main([*args, "--digest", DIGEST])
+    assert exit_.value.code == 2
+    assert (path / "kustomization.yaml").read_text() == before
+
+
 def test_second_run_changes_nothing(tmp_path: Path) -> None:
     kustomization = overlay(tmp_path, "staging") / "kustomization.yaml"
     assert gitops_bump.set_image(kustomization, IMAGE, "sha-1", DIGEST)

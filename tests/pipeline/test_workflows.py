@@ -140,3 +140,24 @@ def test_production_is_gated_by_the_protected_environment() -> None:
     for name in ("approve-production", "canary-production"):
         assert jobs[name]["environment"] == "production"
     assert "rollout_wait.sh" in " ".join(s.get("run", "") for s in jobs["canary-production"]["steps"])
+
+
+def test_every_image_the_cluster_runs_is_built_scanned_signed_and_deployed() -> None:
+    # The base names our images (the services' and the Envoy edge's): a release that pushed
+    # one and not the other would leave a workload on the previous commit's routes or code.
+    base = yaml.safe_load((ROOT / "cluster" / "base" / "stockmesh" / "kustomization.yaml").read_text())
+    ours = {entry["newName"] for entry in base["images"]}
+    doc = load(WORKFLOWS / "pipeline.yml")
+    variables = {name for name, value in doc["env"].items() if value in ours}
+    assert {doc["env"][name] for name in variables} == ours, "an image of the cluster has no variable"
+
+    def text(job: str) -> str:
+        return yaml.safe_dump(doc["jobs"][job])
+
+    scanned = sum(1 for step in doc["jobs"]["security"]["steps"] if "trivy" in str(step.get("uses", "")))
+    assert scanned == len(ours), "every image gets its own trivy scan"
+    for name in variables:
+        assert f"${name}@$DIGEST" in text("publish"), f"publish does not sign {name}"
+        for job in ("deploy-staging", "canary-production"):
+            assert f'--image "${name}"' in text(job), f"{job} does not bump {name}"
+            assert f'--image "${name}:$TAG@' in text(job), f"{job} does not wait for {name}"

@@ -40,6 +40,11 @@ EXTERNAL = {
     # CloudNativePG's instance exporter (Cluster.spec.monitoring, cluster/platform/data).
     "cnpg_pg_replication_lag": "CloudNativePG: seconds a standby is behind the primary",
     "cnpg_collector_last_available_backup_timestamp": "CloudNativePG: when the newest base backup ended",
+    # Envoy's own statistics, from the edge's admin endpoint (the `prometheus.io/path` of
+    # cluster/base/stockmesh/workloads/edge.yaml keeps only its listener's downstream ones).
+    "envoy_http_downstream_rq_xx": "Envoy: the edge's answers by status class",
+    "envoy_http_downstream_rq_time_bucket": "Envoy: the edge's request durations, in ms",
+    "envoy_http_downstream_rq_active": "Envoy: the edge's requests in flight (streams included)",
 }
 
 # prometheus_client's exposed series per metric type (`_created` is left out:

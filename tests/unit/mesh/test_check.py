@@ -102,7 +102,7 @@ def test_a_principal_of_an_unknown_account_is_reported(mesh: Path) -> None:
     assert added(mesh, defect) == [
         "mesh/istio/services/svc-stock.yaml#0 AuthorizationPolicy svc-stock: rules[1]: principal "
         "cluster.local/ns/stockmesh/sa/svc-billing is not the account of a registered service, the "
-        "gateway, dev-client or the ingress gateway"
+        "gateway, the edge, dev-client or the ingress gateway"
     ]
 
 

@@ -35,7 +35,9 @@ def test_the_edges_of_the_repositorys_policy_are_exactly_the_intended_calls() ->
     edges = graph.edges(MESH)
 
     edge = {
-        Edge(caller, callee, EVERY_RPC[callee]) for caller in ("gateway", "dev-client") for callee in SERVICES
+        Edge(caller, callee, EVERY_RPC[callee])
+        for caller in ("gateway", "edge", "dev-client")
+        for callee in SERVICES
     }
     reservations = ("CommitReservation", "CreateReservation", "ExtendReservation", "ReleaseReservation")
     between_services = {
