@@ -4,13 +4,12 @@
     python ci/changes.py --files kit/db.py docs/mesh.md         # or takes them as given
     python ci/changes.py ... --github-output "$GITHUB_OUTPUT"   # also writes the job's outputs
 
-Prints one line per part (svc_user … svc_order, gateway, console, and edge:
-the Envoy image of gateway/envoy/). A path
-under a shared directory (kit/, proto/, gen/, clients/, the build files) means
-every part, because each service imports it or is built from it; paths that
-ship nowhere (docs/, the README) mean none. With no usable base (the first
-push of a branch, a tag) every part counts as changed, since a missing diff
-must never skip a build.
+Prints one line per part (svc_user … svc_order, gateway, console, and edge,
+the Envoy image of gateway/envoy/). A path under a shared directory (kit/,
+proto/, gen/, clients/, the build files) means every part, because each
+service imports it or is built from it; paths that ship nowhere (docs/, the
+README) mean none. With no usable base (the first push of a branch, a tag)
+every part counts as changed, since a missing diff must never skip a build.
 """
 
 from __future__ import annotations
