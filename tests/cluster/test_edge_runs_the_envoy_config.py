@@ -1,7 +1,8 @@
 """The cluster's REST API is the Envoy edge of gateway/envoy/: in every overlay the edge pods run
 the image built from gateway/envoy/Dockerfile with the configuration the contract tests load,
 on the port Envoy listens on, probed on the route Envoy answers itself; Envoy's upstreams are the
-services' own Services and ports; and the ingress sends the API host to it."""
+services' own Services and ports; the ingress sends the API host to it; and it scales out
+before its per-replica rate limit refuses callers."""
 
 from __future__ import annotations
 
@@ -127,3 +128,18 @@ def test_the_ingress_sends_the_api_host_to_the_edge(overlay: Path) -> None:
     assert API_HOST in ingress_hosts
     assert [r["destination"]["host"] for r in routes] == ["edge.stockmesh.svc.cluster.local"]
     assert [r["destination"]["port"]["number"] for r in routes] == [8080]
+
+
+@each_overlay
+def test_the_edge_scales_out_before_its_per_replica_rate_limit_refuses(overlay: Path) -> None:
+    # Envoy's bucket is per replica: an HPA aiming above it would leave callers with 429s
+    # that another replica would have served.
+    (bucket,) = [m["token_bucket"] for m in walk(envoy_config()) if "token_bucket" in m]
+    per_second = bucket["tokens_per_fill"] / float(str(bucket["fill_interval"]).removesuffix("s"))
+    (hpa,) = [
+        h for h in rendered(overlay).of_kind("HorizontalPodAutoscaler") if h["metadata"]["name"] == "edge"
+    ]
+    (rate,) = [m["pods"] for m in hpa["spec"]["metrics"] if m["type"] == "Pods"]
+
+    assert rate["metric"]["name"] == "http_requests_per_second"
+    assert float(rate["target"]["averageValue"]) < per_second
