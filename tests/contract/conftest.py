@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.harness import ROOT
+
 if TYPE_CHECKING:
     from tests.support.envoy_edge import Edge
 
-ROOT = Path(__file__).resolve().parents[2]
 BUF = ROOT / "node_modules" / ".bin" / "buf"
 
 

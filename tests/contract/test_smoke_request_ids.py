@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from gateway import routes
-from tests.support.envoy_config import ROOT
+from tests.harness import ROOT
 
 
 def smoke_module() -> ModuleType:

@@ -152,7 +152,7 @@ def test_every_image_the_cluster_runs_is_built_scanned_signed_and_deployed() -> 
     assert {doc["env"][name] for name in variables} == ours, "an image of the cluster has no variable"
 
     def text(job: str) -> str:
-        return yaml.safe_dump(doc["jobs"][job])
+        return " ".join(str(step.get("run", "")) for step in doc["jobs"][job]["steps"])
 
     scanned = sum(1 for step in doc["jobs"]["security"]["steps"] if "trivy" in str(step.get("uses", "")))
     assert scanned == len(ours), "every image gets its own trivy scan"
