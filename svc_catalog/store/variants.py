@@ -181,11 +181,17 @@ class SqlVariants(ports.Variants):
         status: VariantStatus | None,
         words: Sequence[str],
     ) -> list[Variant]:
-        query = variant_select().where(variants.c.tenant_id == tenant_id, variants.c.sku_key > after)
+        where = [variants.c.tenant_id == tenant_id, variants.c.sku_key > after]
         if product_id is not None:
-            query = query.where(variants.c.product_id == product_id)
+            where.append(variants.c.product_id == product_id)
         if status is not None:
-            query = query.where(variants.c.status == status.value)
-        query = query.where(*search.matches(variants, words, self.conn.dialect.name))
-        rows = (await self.conn.execute(query.order_by(variants.c.sku_key).limit(limit))).all()
+            where.append(variants.c.status == status.value)
+        where += search.matches(variants, words, self.conn.dialect.name)
+        if words and self.conn.dialect.name == "postgresql":
+            few = search.few_first(variant_select(), variants, where, [variants.c.sku_key], limit)
+            rows = (await self.conn.execute(few)).all()
+            if not rows or rows[0].matched <= search.FEW:
+                return [variant_of(r) for r in rows]
+        query = variant_select().where(*where).order_by(variants.c.sku_key).limit(limit)
+        rows = (await self.conn.execute(query)).all()
         return [variant_of(r) for r in rows]

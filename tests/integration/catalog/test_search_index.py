@@ -20,6 +20,7 @@ from sqlalchemy import insert, select, update
 from kit import migrations
 from kit.db import Database
 from svc_catalog import domain
+from svc_catalog.store import search
 from svc_catalog.store.products import SqlProducts
 from svc_catalog.store.tables import products, variants
 from svc_catalog.store.variants import SqlVariants
@@ -187,3 +188,34 @@ async def test_keyset_pages_walk_the_list_in_order_without_gaps_or_repeats(
             after = (domain.sort_key(page[-1].display_name), page[-1].id)
 
     assert walked == _expected(every, query)
+
+
+@pytest.mark.parametrize("few", [3, 1000])
+@pytest.mark.parametrize("query", ["rot", "x", "42", "sku", "nichts"])
+async def test_variant_search_pages_are_the_same_whether_matches_are_sorted_or_walked_in_order(
+    seeded: Database, query: str, few: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With room for 3 matches, every page of a common word takes the walk in
+    # SKU order and its last pages the sorted matches; with 1,000 every page
+    # is sorted from the full-text index (PostgreSQL; SQLite has one shape).
+    monkeypatch.setattr(search, "FEW", few)
+    async with seeded.transaction() as conn:
+        every = (await conn.execute(select(variants))).all()
+        listing = SqlVariants(conn)
+        walked: list[str] = []
+        after = ""
+        while True:
+            page = await listing.list(
+                TENANT, product_id=None, after=after, limit=7, status=None, words=domain.words(query)
+            )
+            walked += [v.id for v in page]
+            if len(page) < 7:
+                break
+            after = domain.sku_key(page[-1].sku)
+
+    words = domain.words(query)
+    expected = sorted(
+        (r for r in every if r.tenant_id == TENANT and all(f" {w}" in r.search_text for w in words)),
+        key=lambda r: r.sku_key,
+    )
+    assert walked == [r.id for r in expected]
