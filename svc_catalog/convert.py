@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from google.protobuf import timestamp_pb2
 from google.type import money_pb2
 
 from kit.errors import FieldViolation, InvalidArgument
+from kit.protos import timestamp
 from stockmesh.catalog.v1 import catalog_pb2
 from svc_catalog import commands
 from svc_catalog.domain import Money, Product, ProductStatus, Variant, VariantStatus
@@ -23,14 +21,6 @@ VARIANT_STATUS = {
 }
 PROTO_PRODUCT_STATUS = {int(v): k for k, v in PRODUCT_STATUS.items()}
 PROTO_VARIANT_STATUS = {int(v): k for k, v in VARIANT_STATUS.items()}
-
-
-def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value)
-    return out
 
 
 # --- resource names --------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kit.where import one_of
 from svc_catalog import domain, ports
 from svc_catalog.domain import Product, ProductStatus, Variant
 from svc_catalog.store import search
@@ -66,7 +67,7 @@ class SqlProducts(ports.Products):
 
     async def by_ids(self, tenant_id: str, product_ids: Iterable[str]) -> dict[str, Product]:
         query = select(products).where(
-            products.c.tenant_id == tenant_id, products.c.id.in_(sorted(set(product_ids)))
+            products.c.tenant_id == tenant_id, one_of(products.c.id, product_ids, self.conn.dialect)
         )
         return {row.id: _product(row) for row in (await self.conn.execute(query)).all()}
 

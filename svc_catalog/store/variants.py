@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Select, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kit.where import one_of
 from svc_catalog import domain, ports
 from svc_catalog.domain import Money, Variant, VariantStatus
 from svc_catalog.store import search
@@ -60,7 +61,7 @@ async def variants_of(
         return {}
     query = (
         variant_select()
-        .where(variants.c.tenant_id == tenant_id, variants.c.product_id.in_(product_ids))
+        .where(variants.c.tenant_id == tenant_id, one_of(variants.c.product_id, product_ids, conn.dialect))
         .order_by(variants.c.sku_key)
     )
     out: dict[str, list[Variant]] = {}
@@ -150,7 +151,7 @@ class SqlVariants(ports.Variants):
         wanted = set(skus)
         query = variant_select().where(
             variants.c.tenant_id == tenant_id,
-            variants.c.sku_key.in_(sorted({domain.sku_key(s) for s in wanted})),
+            one_of(variants.c.sku_key, {domain.sku_key(s) for s in wanted}, self.conn.dialect),
         )
         return [v for v in map(variant_of, (await self.conn.execute(query)).all()) if v.sku in wanted]
 

@@ -14,9 +14,9 @@ from sqlalchemy import BindParameter, Select, bindparam, delete, func, insert, s
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kit.where import one_of
 from svc_procure.domain.orders import PurchaseOrder, PurchaseOrderState
 from svc_procure.ports import Coming
-from svc_procure.store.sql import one_of
 from svc_procure.store.tables import COMING_STATES, purchase_order_lines
 
 DRAFT = PurchaseOrderState.DRAFT.value

@@ -9,9 +9,10 @@ from sqlalchemy import Select, insert, select, tuple_, update
 from sqlalchemy.engine import Dialect, Result
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kit.where import one_of
 from svc_procure import ports
 from svc_procure.domain.suppliers import Status, Supplier, SupplierItem
-from svc_procure.store.sql import one_of, rows_as_dicts
+from svc_procure.store.sql import rows_as_dicts
 from svc_procure.store.tables import columns, supplier_items, suppliers
 
 
