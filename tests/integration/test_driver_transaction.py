@@ -1,0 +1,87 @@
+"""`Database.driver_transaction`, the reservation hot path's transaction on
+psycopg's own pooled connection in pipeline mode, on real PostgreSQL: what
+the block writes is committed when it ends, nothing when it rolls back or
+fails, and the pooled connection comes back clean either way."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import psycopg
+import pytest
+
+from kit.db import HOT_PATH_PLAN_CACHE_MODE, PLAN_CACHE_MODE, Database
+from tests import harness
+
+
+@pytest.fixture
+async def database() -> AsyncIterator[Database]:
+    with harness.postgres_database() as url:
+        # One connection in the pool: every block below reuses the one before's.
+        database = Database(url, pool_size=1)
+        async with database.driver_transaction() as conn:
+            await conn.execute("CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)")
+        yield database
+        await database.dispose()
+
+
+async def _notes(database: Database) -> list[tuple[int, str]]:
+    async with database.driver_transaction() as conn:
+        cursor = await conn.execute("SELECT id, body FROM notes ORDER BY id")
+        return await cursor.fetchall()
+
+
+async def test_what_the_block_writes_is_committed_when_it_ends(database: Database) -> None:
+    async with database.driver_transaction() as conn:
+        cursor = await conn.execute("INSERT INTO notes VALUES (1, 'read back') RETURNING body")
+        assert await cursor.fetchone() == ("read back",)
+        # Written after the last read: it goes with the COMMIT.
+        await conn.execute("INSERT INTO notes VALUES (2, 'queued')")
+
+    assert await _notes(database) == [(1, "read back"), (2, "queued")]
+
+
+async def test_a_rollback_raised_in_the_block_keeps_nothing_and_raises_nothing(database: Database) -> None:
+    async with database.driver_transaction() as conn:
+        cursor = await conn.execute("INSERT INTO notes VALUES (1, 'dropped') RETURNING id")
+        assert await cursor.fetchone() == (1,)
+        raise psycopg.Rollback()
+
+    assert await _notes(database) == []
+
+
+async def test_an_error_in_the_block_keeps_nothing_and_the_connection_serves_the_next_block(
+    database: Database,
+) -> None:
+    with pytest.raises(RuntimeError):
+        async with database.driver_transaction() as conn:
+            cursor = await conn.execute("INSERT INTO notes VALUES (1, 'dropped') RETURNING id")
+            assert await cursor.fetchone() == (1,)
+            raise RuntimeError("the decision failed")
+
+    async with database.driver_transaction() as conn:
+        await conn.execute("INSERT INTO notes VALUES (2, 'kept')")
+
+    assert await _notes(database) == [(2, "kept")]
+
+
+async def test_a_failed_statement_keeps_nothing_of_the_block(database: Database) -> None:
+    async with database.driver_transaction() as conn:
+        await conn.execute("INSERT INTO notes VALUES (1, 'first')")
+
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        async with database.driver_transaction() as conn:
+            await conn.execute("INSERT INTO notes VALUES (2, 'second')")
+            await conn.execute("INSERT INTO notes VALUES (1, 'duplicate')")
+
+    assert await _notes(database) == [(1, "first")]
+
+
+async def test_the_hot_path_plan_setting_holds_inside_the_block_only(database: Database) -> None:
+    async with database.driver_transaction() as conn:
+        inside = await (await conn.execute("SHOW plan_cache_mode")).fetchone()
+    async with database.transaction() as conn:
+        outside = (await conn.exec_driver_sql("SHOW plan_cache_mode")).scalar_one()
+
+    assert inside == (HOT_PATH_PLAN_CACHE_MODE,)
+    assert outside == PLAN_CACHE_MODE
