@@ -6,9 +6,8 @@ Four ways in, each for one kind of work:
   rolls back (kit.sql); every use case goes this way, through kit.uow.
 - `transaction()`: a block committed when it ends, for work that is not a use
   case (a registry the live stream keeps, migrations' helpers, test set-up).
-- `driver_transaction()`: psycopg's own connection in pipeline mode, from a
-  small pool of its own, for the one hot path where SQLAlchemy's cost per
-  statement shows (reservations).
+- `driver_transaction()`: psycopg's own connection in pipeline mode, for the
+  one hot path where SQLAlchemy's cost per statement shows (reservations).
 - `dedicated_connection()`: a session of its own outside the pool (LISTEN).
 
 Every database error leaves translated the same way (`raise_translated`):
@@ -96,15 +95,12 @@ PLAN_CACHE_MODE = "force_custom_plan"
 # planning them on every batch cost 0.9 ms of the server's CPU against 0.3 ms
 # of running them, so there PostgreSQL keeps choosing, as before.
 HOT_PATH_PLAN_CACHE_MODE = "auto"
-# The hot path's own pool holds at most this many idle connections (more
-# open while tenants' batches overlap): one batch per tenant is in flight.
-HOT_PATH_POOL_SIZE = 4
 
 
-def _session_options(target: URL, plan_cache_mode: str = PLAN_CACHE_MODE) -> str:
+def _session_options(target: URL) -> str:
     """The URL's own `options`, if it has any, then the plan cache mode."""
     given = target.query.get("options")
-    ours = f"-c plan_cache_mode={plan_cache_mode}"
+    ours = f"-c plan_cache_mode={PLAN_CACHE_MODE}"
     return f"{given} {ours}" if isinstance(given, str) and given else ours
 
 
@@ -130,9 +126,6 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(target, **options)
         if self.dialect == "sqlite":
             _sqlite_transactions(self.engine)
-        self._pool_size = pool_size
-        self._echo = echo
-        self._hot: AsyncEngine | None = None  # driver_transaction's pool, opened on first use
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -168,30 +161,29 @@ class Database:
 
     @asynccontextmanager
     async def driver_transaction(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """PostgreSQL only: a transaction on a psycopg connection of the hot
-        path's own pool, in pipeline mode, for hot paths where SQLAlchemy's
-        cost per statement shows. Committed when the block ends without
-        error; `psycopg.Rollback` raised in the block rolls it back quietly;
-        any other error leaves the block, and the pool rolls the connection
-        back as it takes it back. Errors translated as elsewhere.
+        """PostgreSQL only: a transaction on the pooled psycopg connection
+        itself, in pipeline mode (BEGIN goes with the first statement), for
+        hot paths where SQLAlchemy's cost per statement shows. Committed
+        when the block ends without error; `psycopg.Rollback` raised in the
+        block rolls it back quietly; any other error leaves the block, and
+        the pool rolls the connection back as it takes it back. Errors
+        translated as elsewhere.
 
-        Two round trips for a block that reads once: BEGIN goes with the
-        statements up to the first read, and COMMIT with the rest and the
-        pipeline's one Sync. The pool's connections are in autocommit, so
-        psycopg sends no BEGIN of its own (in a pipeline, with a Sync and a
-        round trip of its own), and BEGIN and COMMIT are plain statements,
-        not psycopg's transaction block (in a pipeline, two nested pipelines
-        and a Sync each). Those made five round trips of a transaction of
-        two statements, and twice its CPU in the service (1.5 against 0.7
-        ms, measured in process)."""
-        async with self._driver_connection(self._hot_engine()) as raw, raw.pipeline():
-            await raw.execute("BEGIN")
+        One pipeline and no `raw.transaction()`: inside a pipeline, psycopg's
+        transaction block is a nested pipeline whose exit sends a Sync of its
+        own, so the outer exit cost a third round trip per transaction, and
+        the two blocks about a fifth of the hot path's CPU per batch."""
+        async with self._driver_connection() as raw, raw.pipeline():
+            # Not in autocommit: psycopg sends BEGIN ahead of this first
+            # statement, and both go with the block's first read.
+            await raw.execute(f"SET LOCAL plan_cache_mode = {HOT_PATH_PLAN_CACHE_MODE}")
             try:
                 yield raw
             except psycopg.Rollback:
-                await raw.execute("ROLLBACK")
+                await raw.rollback()
                 return
-            await raw.execute("COMMIT")
+            # Queued: it goes with the pipeline's closing Sync.
+            await raw.commit()
 
     async def dedicated_connection(self, application_name: str) -> psycopg.AsyncConnection[Any]:
         """PostgreSQL only: a psycopg connection of its own, outside the pool,
@@ -208,33 +200,12 @@ class Database:
         except psycopg.Error as exc:
             raise_translated(exc)
 
-    def _hot_engine(self) -> AsyncEngine:
-        """The hot path's pool: connections in autocommit whose blocks send
-        their own BEGIN and COMMIT, with PostgreSQL's own plan choice set as
-        each connection opens (no SET LOCAL statement per transaction)."""
+    @asynccontextmanager
+    async def _driver_connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
         if self.dialect != "postgresql":
             raise RuntimeError("psycopg's own connection needs PostgreSQL")
-        if self._hot is None:
-            target = async_url(self.url)
-            self._hot = create_async_engine(
-                target,
-                echo=self._echo,
-                isolation_level="AUTOCOMMIT",
-                pool_size=min(self._pool_size, HOT_PATH_POOL_SIZE),
-                max_overflow=self._pool_size,
-                pool_timeout=10,
-                pool_recycle=1800,
-                connect_args={
-                    "connect_timeout": 5,
-                    "options": _session_options(target, HOT_PATH_PLAN_CACHE_MODE),
-                },
-            )
-        return self._hot
-
-    @asynccontextmanager
-    async def _driver_connection(self, engine: AsyncEngine) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
         try:
-            async with engine.connect() as conn:
+            async with self.engine.connect() as conn:
                 raw = (await conn.get_raw_connection()).driver_connection
                 assert isinstance(raw, psycopg.AsyncConnection)
                 try:
@@ -258,8 +229,6 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        if self._hot is not None:
-            await self._hot.dispose()
 
 
 # PostgreSQL: connection exceptions, and the server shutting down or starting.

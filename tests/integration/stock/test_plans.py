@@ -111,13 +111,7 @@ async def test_the_reservation_hot_path_keeps_the_plan_postgresql_chose(ledger_d
             )
             assert await cursor.fetchone() == (SKUS,)
 
-    # Read on the hot path's own connection: prepared statements are per session.
-    async with ledger_db.driver_transaction() as conn:
-        cursor = await conn.execute(
-            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
-            ("%FROM stock_levels WHERE tenant_id = $1%",),
-        )
-        generic, custom = await cursor.fetchone() or (0, 0)
+    generic, custom = await _plans(ledger_db, "FROM stock_levels WHERE tenant_id = $1")
 
     assert generic > 0
     assert generic + custom == RUNS - 5
