@@ -162,8 +162,7 @@ class Database:
     @asynccontextmanager
     async def driver_transaction(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
         """PostgreSQL only: a transaction on the pooled psycopg connection
-        itself, in pipeline mode (BEGIN goes with the first statement), for
-        hot paths where SQLAlchemy's cost per statement shows. Committed
+        itself, in pipeline mode, for hot paths where SQLAlchemy's cost per statement shows. Committed
         when the block ends without error; `psycopg.Rollback` raised in the
         block rolls it back quietly; any other error leaves the block, and
         the pool rolls the connection back as it takes it back. Errors
