@@ -53,11 +53,14 @@ async def test_a_rollback_raised_in_the_block_keeps_nothing_and_raises_nothing(d
 async def test_an_error_in_the_block_keeps_nothing_and_the_connection_serves_the_next_block(
     database: Database,
 ) -> None:
-    with pytest.raises(RuntimeError):
+    async def failing_decision() -> None:
         async with database.driver_transaction() as conn:
             cursor = await conn.execute("INSERT INTO notes VALUES (1, 'dropped') RETURNING id")
             assert await cursor.fetchone() == (1,)
             raise RuntimeError("the decision failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_decision()
 
     async with database.driver_transaction() as conn:
         await conn.execute("INSERT INTO notes VALUES (2, 'kept')")
@@ -69,10 +72,13 @@ async def test_a_failed_statement_keeps_nothing_of_the_block(database: Database)
     async with database.driver_transaction() as conn:
         await conn.execute("INSERT INTO notes VALUES (1, 'first')")
 
-    with pytest.raises(psycopg.errors.UniqueViolation):
+    async def duplicate() -> None:
         async with database.driver_transaction() as conn:
             await conn.execute("INSERT INTO notes VALUES (2, 'second')")
             await conn.execute("INSERT INTO notes VALUES (1, 'duplicate')")
+
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        await duplicate()
 
     assert await _notes(database) == [(1, "first")]
 
