@@ -5,6 +5,9 @@
 // SNAPSHOT_COMPLETE event carries a cursor, so even a quiet stream has a place to resume from. A
 // lost connection is retried with the last event's id (Last-Event-ID) and no snapshot, so the
 // stream resumes exactly after it; a cursor too old to resume from starts again with a snapshot.
+// "Live" is shown only once the figures are current: after SNAPSHOT_COMPLETE on a connection that
+// asked for one, on opening for a resumed one. A change committed before the snapshot was read is
+// in the snapshot, so it is not flashed as a change.
 import { fetchEventSource } from '@microsoft/fetch-event-source'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { queryString } from './http.js'
@@ -13,6 +16,7 @@ import { current, renew } from './session.js'
 const RETRY_MS = [500, 1_000, 2_000, 4_000, 5_000]
 const LAST_EVENT_ID = 'last-event-id'
 const OUT_OF_RANGE = 11
+const SNAPSHOT_COMPLETE = 'WATCH_EVENT_TYPE_SNAPSHOT_COMPLETE'
 
 class Fatal extends Error {}
 
@@ -37,6 +41,9 @@ export function useLiveStock(parent, skus, onLevel) {
     const query = { skus: watched.split('\n') }
     let attempt = 0
     let awaySince = null
+    let snapshotting = false
+    let away = 0
+    const live = () => setStatus({ state: 'live', since: null, error: null, resumedAfter: away })
     setStatus({ state: 'connecting', since: null, error: null })
     fetchEventSource(base + queryString(query), {
       signal: controller.signal,
@@ -46,6 +53,7 @@ export function useLiveStock(parent, skus, onLevel) {
         // A resumed stream names its cursor and takes no snapshot; the token is read each time,
         // so a renewed one is used after a drop.
         const resuming = Boolean(init.headers[LAST_EVENT_ID])
+        snapshotting = !resuming
         const target = resuming ? url : base + queryString({ ...query, sendInitialLevels: true })
         const token = current()?.tokens.accessToken || ''
         return fetch(target, { ...init, headers: { ...init.headers, Authorization: `Bearer ${token}` } })
@@ -53,9 +61,9 @@ export function useLiveStock(parent, skus, onLevel) {
       async onopen(response) {
         if (response.ok && response.headers.get('content-type')?.startsWith('text/event-stream')) {
           attempt = 0
-          const away = awaySince ? Date.now() - awaySince : 0
+          away = awaySince ? Date.now() - awaySince : 0
           awaySince = null
-          setStatus({ state: 'live', since: null, error: null, resumedAfter: away })
+          if (!snapshotting) live()
           return
         }
         const body = await response.json().catch(() => ({}))
@@ -77,6 +85,10 @@ export function useLiveStock(parent, skus, onLevel) {
         if (event.event === 'error') throw new Error(JSON.parse(event.data || '{}').message || 'the stream failed')
         if (!event.data) return
         const message = JSON.parse(event.data)
+        if (message.type === SNAPSHOT_COMPLETE && snapshotting) {
+          snapshotting = false
+          live()
+        }
         if (message.stockLevel) handler.current(message.stockLevel, message.movement || null)
       },
       onclose() {
