@@ -84,17 +84,19 @@ def create_index(
     using: str = "btree",
     include: Sequence[str] = (),
     storage: str = "",
+    where: str = "",
 ) -> None:
     """An index on a table that may be large. PostgreSQL: CREATE INDEX
     CONCURRENTLY, outside the migration's transaction, so the table stays
     writable while it builds; `columns` are SQL (a column or an expression),
     `include` columns stored for index-only scans, `storage` the index's
-    storage parameters (`WITH (...)`). A build interrupted, or stopped by
+    storage parameters (`WITH (...)`), `where` the predicate of a partial
+    index (SQL, on both databases). A build interrupted, or stopped by
     LOCK_TIMEOUT behind a long transaction, leaves an INVALID index:
     migrating again drops it and builds it anew. SQLite (one writer, no
     INCLUDE): a plain index of `columns`, which must then be column names."""
     if op.get_bind().dialect.name != "postgresql":
-        op.create_index(name, table, list(columns))
+        op.create_index(name, table, list(columns), sqlite_where=text(where) if where else None)
         return
     with op.get_context().autocommit_block():
         invalid = op.get_bind().execute(
@@ -108,9 +110,10 @@ def create_index(
             op.execute(f"DROP INDEX CONCURRENTLY {name}")
         covering = f" INCLUDE ({', '.join(include)})" if include else ""
         with_storage = f" WITH ({storage})" if storage else ""
+        partial = f" WHERE {where}" if where else ""
         op.execute(
             f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} "
-            f"USING {using} ({', '.join(columns)}){covering}{with_storage}"
+            f"USING {using} ({', '.join(columns)}){covering}{with_storage}{partial}"
         )
 
 

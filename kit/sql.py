@@ -94,6 +94,10 @@ class SqlUnitOfWork(UnitOfWork):
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         try:
+            if self.read_only and error is None and self._open:
+                # Nothing to undo, and a COMMIT keeps the connection's
+                # prepared statements, which psycopg drops on any ROLLBACK.
+                await self.commit()
             await self.rollback()
         except DBAPIError as exc:
             if error is None:  # the failed rollback is the only error to tell

@@ -35,13 +35,31 @@ def _compose(*fragments: str) -> str:
     return " ".join(" ".join(lines).split())
 
 
-# Claims first; then the lapsed holds on the asked levels (`due` alone uses
-# the (state, expire_at) index: few rows, whatever the level's history), each
-# locked and re-checked as still ACTIVE once a concurrent sweep commits; then
-# the asked levels and those of the lapsed holds' lines, sorted and locked.
-# Each step waits for the whole of the one before (count(*)): no level is
-# locked before every claim and reservation row. Nothing is locked when no
-# claim is new.
+# Every row these statements touch is found by its key, one key at a time:
+# a LATERAL subquery that locks (FOR UPDATE) or sorts (ORDER BY) stays a
+# subquery of its own, run once per outer row, and is never merged into a
+# join that PostgreSQL could plan as a scan. That keeps the plans small
+# whatever the tables' statistics said when they were cached: on the hot
+# path a connection keeps the plan it made on a statement's sixth run
+# (`kit.db`: plan_cache_mode auto), and on a new database that plan is made
+# on empty tables. Joined freely, the lookups then became scans of the
+# tenant's every reservation, line, claim and level, 12,000 pages a batch
+# after 20,000 reservations, until the next ANALYZE.
+# `tests/integration/stock/test_batch_plans.py` caches the plans on empty
+# tables and runs them on a long history.
+#
+# Claims first; then the lapsed holds on the asked levels: the tenant's
+# ACTIVE holds past expire_at (`due`, from the partial index of active holds:
+# few rows, whatever the history), those with a line on an asked level, each
+# locked in id order and re-checked as still ACTIVE once a concurrent sweep
+# commits; then their lines; then the asked levels and those of the lapsed
+# holds' lines, locked one by one in (warehouse_id, sku) order. Each step
+# waits for the whole of the one before (count(*)): no level is locked before
+# every claim and reservation row. Nothing is locked when no claim is new.
+# A lookup of a reservation's lines is sorted by line_no, the primary key's
+# order, which picks that index: on empty tables every index looks alike,
+# and the one that looks cheapest, (tenant_id, warehouse_id, sku), reads the
+# lines of every reservation of the tenant.
 CLAIM_AND_LOCK_SQL = _compose("""
 WITH claim AS (
     INSERT INTO idempotency_records
@@ -52,31 +70,38 @@ WITH claim AS (
 asked AS (SELECT * FROM json_to_recordset(%(keys)s::json) AS k(warehouse_id text, sku text)),
 due AS MATERIALIZED (
     SELECT id FROM reservations
-    WHERE state = 'active' AND expire_at <= %(now)s AND tenant_id = %(tenant_id)s
+    WHERE tenant_id = %(tenant_id)s AND state = 'active' AND expire_at <= %(now)s
 ),
 lapsed AS (
-    SELECT r.* FROM reservations AS r
-    WHERE r.tenant_id = %(tenant_id)s AND r.state = 'active' AND r.expire_at <= %(now)s
-      AND r.id IN (
-          SELECT n.reservation_id FROM due JOIN reservation_lines AS n
-              ON n.tenant_id = %(tenant_id)s AND n.reservation_id = due.id
-          JOIN asked AS k ON k.warehouse_id = n.warehouse_id AND k.sku = n.sku)
-      AND (SELECT count(*) FROM claim) > 0
-    ORDER BY r.id
-    FOR UPDATE OF r
+    SELECT r.* FROM (
+        SELECT DISTINCT due.id FROM due CROSS JOIN LATERAL (
+            SELECT n.warehouse_id, n.sku FROM reservation_lines AS n
+            WHERE n.tenant_id = %(tenant_id)s AND n.reservation_id = due.id ORDER BY n.line_no
+        ) AS n
+        JOIN asked AS k ON k.warehouse_id = n.warehouse_id AND k.sku = n.sku
+        WHERE (SELECT count(*) FROM claim) > 0
+        ORDER BY due.id
+    ) AS d CROSS JOIN LATERAL (
+        SELECT * FROM reservations AS r
+        WHERE r.tenant_id = %(tenant_id)s AND r.id = d.id AND r.state = 'active' AND r.expire_at <= %(now)s
+        FOR UPDATE
+    ) AS r
 ),
 held AS (
-    SELECT n.* FROM reservation_lines AS n
-    WHERE n.tenant_id = %(tenant_id)s AND n.reservation_id IN (SELECT id FROM lapsed)
+    SELECT n.* FROM lapsed CROSS JOIN LATERAL (
+        SELECT * FROM reservation_lines AS n
+        WHERE n.tenant_id = %(tenant_id)s AND n.reservation_id = lapsed.id ORDER BY n.line_no
+    ) AS n
 ),
 locked AS (
-    SELECT l.* FROM stock_levels AS l
-    WHERE l.tenant_id = %(tenant_id)s
-      AND (l.warehouse_id, l.sku) IN (
-          SELECT warehouse_id, sku FROM asked UNION SELECT warehouse_id, sku FROM held)
-      AND (SELECT count(*) FROM lapsed) >= 0 AND (SELECT count(*) FROM claim) > 0
-    ORDER BY l.warehouse_id, l.sku
-    FOR UPDATE OF l
+    SELECT l.* FROM (
+        SELECT warehouse_id, sku FROM asked UNION SELECT warehouse_id, sku FROM held ORDER BY 1, 2
+    ) AS k CROSS JOIN LATERAL (
+        SELECT * FROM stock_levels AS l
+        WHERE l.tenant_id = %(tenant_id)s AND l.warehouse_id = k.warehouse_id AND l.sku = k.sku
+        FOR UPDATE
+    ) AS l
+    WHERE (SELECT count(*) FROM lapsed) >= 0 AND (SELECT count(*) FROM claim) > 0
 )
 SELECT (SELECT json_agg(request_id) FROM claim),
        (SELECT json_agg(r) FROM lapsed AS r),
@@ -86,20 +111,34 @@ SELECT (SELECT json_agg(request_id) FROM claim),
         WHERE h.tenant_id = %(tenant_id)s AND h.id IN (SELECT warehouse_id FROM asked))
 """)
 
+# The claims of `dropped` request ids, made by this transaction.
+DROP_CLAIMS = """
+DELETE FROM idempotency_records AS i
+USING json_array_elements_text(%(dropped)s::json) AS u(request_id) CROSS JOIN LATERAL (
+    SELECT x.ctid FROM idempotency_records AS x
+    WHERE x.scope = %(tenant_id)s AND x.request_id = u.request_id ORDER BY x.request_id
+) AS x
+WHERE i.ctid = x.ctid
+"""
+DROP_CLAIMS_SQL = _compose(DROP_CLAIMS)
+
 # The decision as decided: every level it changed was locked by the first
-# statement. The sequence row is locked last; the last SELECT announces the
-# append to live streams (`feed`), delivered on commit.
+# statement, and so were the lapsed holds it ends (found from the partial
+# index of active holds); the claims it drops were made by this transaction.
+# Claims and levels are found by key (LATERAL, as above), then written by
+# their ctid, which no other transaction can change under our locks. The
+# sequence row is locked last; the last SELECT announces the append to live
+# streams (`feed`), delivered on commit.
 WRITE_SQL = _compose(
     """
-WITH dropped AS (
-    DELETE FROM idempotency_records AS i USING json_array_elements_text(%(dropped)s::json) AS u(request_id)
-    WHERE i.scope = %(tenant_id)s AND i.request_id = u.request_id
-),
+WITH dropped AS (""",
+    DROP_CLAIMS,
+    """),
 ended AS (
     UPDATE reservations AS r SET state = e.state, updated_at = e.updated_at, ended_at = e.ended_at,
         version = e.version
     FROM json_populate_recordset(NULL::reservations, %(ended)s::json) AS e
-    WHERE r.tenant_id = e.tenant_id AND r.id = e.id
+    WHERE r.tenant_id = %(tenant_id)s AND r.id = e.id AND r.state = 'active' AND r.expire_at <= %(now)s
 ),
 header AS (
     INSERT INTO reservations SELECT * FROM json_populate_recordset(NULL::reservations, %(reservations)s::json)
@@ -111,8 +150,12 @@ lines AS (
 changed AS (
     UPDATE stock_levels AS l SET on_hand = d.on_hand, reserved = d.reserved, version = d.version,
         updated_at = d.updated_at
-    FROM json_populate_recordset(NULL::stock_levels, %(levels)s::json) AS d
-    WHERE l.tenant_id = d.tenant_id AND l.warehouse_id = d.warehouse_id AND l.sku = d.sku
+    FROM json_populate_recordset(NULL::stock_levels, %(levels)s::json) AS d CROSS JOIN LATERAL (
+        SELECT x.ctid FROM stock_levels AS x
+        WHERE x.tenant_id = %(tenant_id)s AND x.warehouse_id = d.warehouse_id AND x.sku = d.sku
+        ORDER BY x.sku
+    ) AS x
+    WHERE l.ctid = x.ctid
     RETURNING 1
 ),
 sequence AS (
@@ -140,6 +183,7 @@ class PgReservationBatch(ports.ReservationBatch):
         self.conn = conn
         self.tenant_id = tenant_id
         self.written = False
+        self.claimed: list[str] = []
 
     async def claim_and_lock(
         self, claims: Sequence[Mapping[str, Any]], keys: Sequence[Key], now: datetime
@@ -156,6 +200,7 @@ class PgReservationBatch(ports.ReservationBatch):
         row = await cursor.fetchone()
         assert row is not None
         claimed, lapsed, held, locked, found = (value or [] for value in row)
+        self.claimed = claimed
         lines_of: dict[str, list[Line]] = {}
         for n in sorted(held, key=lambda n: (n["reservation_id"], n["line_no"])):
             lines_of.setdefault(n["reservation_id"], []).append(
@@ -171,6 +216,7 @@ class PgReservationBatch(ports.ReservationBatch):
         granted = [g.reservation for g in decision.grants.values()]
         params = {
             "tenant_id": self.tenant_id,
+            "now": now,
             "count": len(decision.movements),
             "dropped": _json(sorted(dropped)),
             "ended": _json([reservation_row(r) for r in decision.expired]),
@@ -203,8 +249,15 @@ class PgReservationBatches(ports.ReservationBatches):
         async with self.db.driver_transaction() as conn:
             batch = PgReservationBatch(conn, tenant_id)
             yield batch
-            if not batch.written:
-                raise psycopg.Rollback()
+            if not batch.written and batch.claimed:
+                # A batch that writes nothing (all refused) keeps nothing:
+                # its claims are deleted and the transaction commits. Not a
+                # ROLLBACK, on which psycopg would drop every statement it
+                # prepared on the connection, and a sold-out level would
+                # have its batches planned again and again.
+                await conn.execute(
+                    DROP_CLAIMS_SQL, {"tenant_id": tenant_id, "dropped": _json(sorted(batch.claimed))}
+                )
 
 
 _TIMES = ("expire_at", "created_at", "updated_at", "ended_at", "last_count_at")

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from kit import db, idempotency
@@ -128,6 +129,8 @@ movements = Table(
     Index(None, "tenant_id", "created_at"),  # a time window (ListMovements)
 )
 
+ACTIVE_ONLY = "state = 'active'"
+
 reservations = Table(
     "reservations",
     metadata,
@@ -142,6 +145,9 @@ reservations = Table(
     Column("version", Integer, nullable=False),
     PrimaryKeyConstraint("tenant_id", "id"),
     Index(None, "state", "expire_at"),
+    # A tenant's active holds by expiry: the lapsed holds a reservation batch
+    # frees (store/pg_batches.py); only active rows, so a long history adds nothing.
+    Index(None, "tenant_id", "expire_at", postgresql_where=text(ACTIVE_ONLY), sqlite_where=text(ACTIVE_ONLY)),
     Index(None, "tenant_id", "reference"),
     Index(None, "tenant_id", "created_at"),
 )

@@ -114,7 +114,7 @@ class Granting:
             claimed, locked = await writing.claim_and_lock([batch[i].claim for i in chosen], keys, now)
             decided = [i for i in chosen if batch[i].request_id in claimed]
             decision = grant_in_order(locked, [batch[i].request for i in decided], now, sweeper=self.system)
-            if not decision.writes_nothing:  # else the claims go with the rollback
+            if not decision.writes_nothing:  # else the batch keeps nothing, claims included
                 dropped = [batch[decided[j]].request_id for j in decision.refusals]
                 await writing.write(decision, dropped, now)
         if not decision.writes_nothing:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, String, Table, select, update
+from sqlalchemy import Column, Integer, String, Table, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kit import db, errors, idempotency
@@ -111,6 +111,24 @@ async def test_a_repeated_request_id_replays_the_first_result_and_changes_nothin
     assert await units.once(key, {"n": 1}, int)(add) == 1
     assert await units.once(key, {"n": 1}, int)(add) == 1
     assert await value(units, "a") == 1
+
+
+async def test_reads_and_pings_keep_the_statements_prepared_on_their_connection(
+    pg_database: Database,
+) -> None:
+    # psycopg prepares a statement on its sixth run on a connection, and drops
+    # all it prepared there on any ROLLBACK; reads and pings end with COMMIT,
+    # and the pool hands out the connection returned last.
+    units = units_of(pg_database)
+    for _ in range(8):
+        assert await value(units, "a") == 0
+        assert await pg_database.ping()
+
+    async with units.read() as uow:
+        prepared = await uow.conn.execute(
+            text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%FROM counters%'")
+        )
+        assert prepared.scalar_one() == 1
 
 
 async def test_a_unit_left_without_commit_keeps_nothing_not_even_its_claim(database: Database) -> None:

@@ -108,3 +108,28 @@ async def test_a_batch_that_cannot_be_granted_whole_writes_only_what_it_grants(
         sums = await uow.ledger.sums(who.tenant_id, None)
     assert level.reserved == 10
     assert sums[(warehouse, SKU)][1] == 10
+
+
+async def test_refused_batches_keep_nothing_and_leave_the_batch_statements_prepared(
+    setup: tuple[Granting, Principal, str, Database],
+) -> None:
+    # A batch that writes nothing deletes its claims and commits: on a
+    # ROLLBACK psycopg would drop the statements it prepared on the
+    # connection, and a sold-out level's batches would be planned each time.
+    reservations, who, warehouse, db = setup
+
+    async def refused() -> None:
+        origin = Provenance(who.user_id, "caller", str(uuid.uuid4()), "")
+        with pytest.raises(InsufficientStock):
+            await reservations.reserve(who, origin, one(warehouse, 11))
+
+    for _ in range(8):
+        await refused()
+
+    async with db.driver_transaction() as conn:
+        prepared = await conn.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'WITH claim AS%'"
+        )
+        assert await prepared.fetchone() == (1,)
+        claims = await conn.execute("SELECT count(*) FROM idempotency_records")
+        assert await claims.fetchone() == (0,)

@@ -1,0 +1,290 @@
+"""The reservation batch statements keep small plans whatever the statistics
+said when PostgreSQL cached them (svc_stock/store/pg_batches.py).
+
+On the hot path a connection keeps the generic plan it made on a statement's
+sixth run, and on a new database that plan is made on empty tables. Here
+each statement's generic plan is made on empty tables (force_generic_plan),
+then run on 20,000 reservations with their lines and claims and 20,000
+levels, with no ANALYZE in between (autovacuum off): it still reads a few
+dozen pages, and it finds and ends the lapsed holds it must. Planned that
+way, the statements as they were read the tenant's whole history: some
+12,000 pages a batch.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+import pytest
+
+from kit import migrations
+from svc_stock.store.pg_batches import CLAIM_AND_LOCK_SQL, WRITE_SQL
+from tests import harness
+
+TENANT, WAREHOUSE, HOT = "tenant-a", "w1", "HOT-1"
+HISTORY = 20_000
+TABLES = ("reservations", "reservation_lines", "idempotency_records", "stock_levels", "movements")
+# Pages a batch may read: on empty tables the statements read 15-35.
+FEW_PAGES = 150
+
+SEED = f"""
+INSERT INTO warehouses
+VALUES ('{TENANT}', '{WAREHOUSE}', 'W1', 'W1', '{{}}', 'active', now(), now(), NULL, 1);
+INSERT INTO stock_levels
+SELECT '{TENANT}', '{WAREHOUSE}', CASE WHEN g = 0 THEN '{HOT}' ELSE 'SKU-' || g END,
+    1000000, 0, 0, 0, NULL, now(), 1
+FROM generate_series(0, {HISTORY}) AS g;
+INSERT INTO reservations
+SELECT '{TENANT}', 'done-' || g, 'orders/1', 'committed', now() - interval '1 hour', now(), now(), now(), 2
+FROM generate_series(1, {HISTORY}) AS g;
+INSERT INTO reservation_lines SELECT '{TENANT}', 'done-' || g, 0, '{WAREHOUSE}', '{HOT}', 1
+FROM generate_series(1, {HISTORY}) AS g;
+INSERT INTO idempotency_records
+SELECT '{TENANT}', 'request-' || g, 'CreateReservation', 'f', NULL, now(), now() + interval '1 day'
+FROM generate_series(1, {HISTORY}) AS g
+"""
+
+LAPSED = f"""
+INSERT INTO reservations
+SELECT '{TENANT}', 'lapsed-' || g, 'orders/2', 'active', now() - interval '1 minute', now(), now(), NULL, 1
+FROM generate_series(1, 3) AS g;
+INSERT INTO reservation_lines SELECT '{TENANT}', 'lapsed-' || g, 0, '{WAREHOUSE}', '{HOT}', 1
+FROM generate_series(1, 3) AS g
+"""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A statement prepared under `name`, its %(name)s parameters as $n."""
+
+    name: str
+    text: str
+    order: tuple[str, ...]
+
+
+def prepared(name: str, statement: str) -> Prepared:
+    order: list[str] = []
+
+    def number(found: re.Match[str]) -> str:
+        if found.group(1) not in order:
+            order.append(found.group(1))
+        return f"${order.index(found.group(1)) + 1}"
+
+    return Prepared(name, re.sub(r"%\((\w+)\)s", number, statement), tuple(order))
+
+
+CLAIM = prepared("claim", CLAIM_AND_LOCK_SQL)
+WRITE = prepared("write", WRITE_SQL)
+
+
+def pages(node: dict[str, Any]) -> int:
+    """Shared pages the plan node and everything under it touched."""
+    own = int(node.get("Shared Hit Blocks", 0)) + int(node.get("Shared Read Blocks", 0))
+    return max(own, sum(pages(child) for child in node.get("Plans", [])))
+
+
+class Session:
+    def __init__(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        self.conn = conn
+        self.now = datetime.now(UTC)
+
+    async def sql(self, script: str) -> None:
+        for statement in script.strip().split(";\n"):
+            await self.conn.execute(statement)
+
+    async def explain(self, statement: Prepared, params: dict[str, Any]) -> int:
+        """Run the prepared statement once, in a transaction left open for
+        the caller to look into: the pages it touched."""
+        await self.conn.execute("BEGIN")
+        row = await self._execute(
+            f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE {statement.name}", statement, params
+        )
+        return pages(row[0][0]["Plan"])
+
+    async def execute(self, statement: Prepared, params: dict[str, Any]) -> tuple[Any, ...]:
+        """Run the prepared statement once, in a transaction left open: its row."""
+        await self.conn.execute("BEGIN")
+        return await self._execute(f"EXECUTE {statement.name}", statement, params)
+
+    async def one(self, query: str) -> Any:
+        return await self._execute(query, None, {})
+
+    async def _execute(
+        self, head: str, statement: Prepared | None, params: dict[str, Any]
+    ) -> tuple[Any, ...]:
+        order = statement.order if statement else ()
+        arguments = f"({', '.join(['%s'] * len(order))})" if order else ""
+        values = [params[name] for name in order] if order else None
+        cursor = await self.conn.execute(head + arguments, values)
+        row = await cursor.fetchone()
+        assert row is not None
+        return tuple(row)
+
+    async def rollback(self) -> None:
+        await self.conn.execute("ROLLBACK")
+
+    def claim_params(self) -> dict[str, Any]:
+        claim = {
+            "scope": TENANT,
+            "request_id": str(uuid.uuid4()),
+            "operation": "CreateReservation",
+            "fingerprint": "f",
+            "result": None,
+            "created_at": self.now.isoformat(),
+            "expires_at": (self.now + timedelta(days=1)).isoformat(),
+        }
+        keys = [{"warehouse_id": WAREHOUSE, "sku": HOT}]
+        return {"tenant_id": TENANT, "now": self.now, "claims": json.dumps([claim]), "keys": json.dumps(keys)}
+
+    def write_params(self, ended: Sequence[str], dropped: Sequence[str]) -> dict[str, Any]:
+        at = self.now.isoformat()
+        granted = str(uuid.uuid4())
+
+        def reservation(id_: str, state: str, version: int) -> dict[str, Any]:
+            ended_at = None if state == "active" else at
+            return {
+                "tenant_id": TENANT,
+                "id": id_,
+                "reference": "orders/3",
+                "state": state,
+                "expire_at": at,
+                "created_at": at,
+                "updated_at": at,
+                "ended_at": ended_at,
+                "version": version,
+            }
+
+        line = {
+            "tenant_id": TENANT,
+            "reservation_id": granted,
+            "line_no": 0,
+            "warehouse_id": WAREHOUSE,
+            "sku": HOT,
+            "quantity": 1,
+        }
+        level = {
+            "tenant_id": TENANT,
+            "warehouse_id": WAREHOUSE,
+            "sku": HOT,
+            "on_hand": 1000000,
+            "reserved": 1,
+            "reorder_point": 0,
+            "reorder_quantity": 0,
+            "last_count_at": None,
+            "updated_at": at,
+            "version": 2,
+        }
+        movement = {
+            "tenant_id": TENANT,
+            "id": str(uuid.uuid4()),
+            "sequence": 0,
+            "type": "reserve",
+            "warehouse_id": WAREHOUSE,
+            "sku": HOT,
+            "quantity_delta": 0,
+            "reserved_delta": 1,
+            "on_hand_after": 1000000,
+            "reserved_after": 1,
+            "reason": "",
+            "note": "",
+            "reference": "orders/3",
+            "reservation_id": granted,
+            "counterpart_warehouse_id": "",
+            "user_id": "user-1",
+            "caller": "caller",
+            "request_id": "request",
+            "trace_id": "",
+            "effective_at": at,
+            "created_at": at,
+        }
+        return {
+            "tenant_id": TENANT,
+            "now": self.now,
+            "count": 1,
+            "dropped": json.dumps(list(dropped)),
+            "ended": json.dumps([reservation(id_, "expired", 2) for id_ in ended]),
+            "reservations": json.dumps([reservation(granted, "active", 1)]),
+            "lines": json.dumps([line]),
+            "levels": json.dumps([level]),
+            "movements": json.dumps([movement]),
+        }
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[Session]:
+    """Both statements prepared, and their generic plans made, on empty tables."""
+    harness.require_postgres()
+    with harness.postgres_database() as url:
+        migrations.upgrade("stock", url)
+        conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+        async with await psycopg.AsyncConnection.connect(
+            conninfo, autocommit=True, cursor_factory=psycopg.AsyncClientCursor
+        ) as conn:
+            for table in (
+                "reservations",
+                "reservation_lines",
+                "idempotency_records",
+                "stock_levels",
+                "movements",
+            ):
+                await conn.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+            await conn.execute("SET plan_cache_mode = force_generic_plan")
+            session = Session(conn)
+            for statement in (CLAIM, WRITE):
+                await conn.execute(f"PREPARE {statement.name} AS {statement.text}")
+            await session.explain(CLAIM, session.claim_params())
+            await session.rollback()
+            await session.explain(WRITE, session.write_params([], []))
+            await session.rollback()
+            await session.sql(SEED)
+            yield session
+
+
+async def test_a_batch_reads_a_few_pages_after_a_long_history_planned_on_empty_tables(
+    session: Session,
+) -> None:
+    claimed = await session.explain(CLAIM, session.claim_params())
+    await session.rollback()
+    written = await session.explain(WRITE, session.write_params([], ["request-5"]))
+    await session.rollback()
+
+    assert claimed < FEW_PAGES
+    assert written < FEW_PAGES
+
+
+async def test_lapsed_holds_among_a_long_history_are_found_and_ended_by_plans_made_on_empty_tables(
+    session: Session,
+) -> None:
+    await session.sql(LAPSED)
+    lapsed = ["lapsed-1", "lapsed-2", "lapsed-3"]
+
+    claimed = await session.explain(CLAIM, session.claim_params())
+    await session.rollback()
+    _, holds, lines, levels, warehouses = await session.execute(CLAIM, session.claim_params())
+    await session.rollback()
+    written = await session.explain(WRITE, session.write_params(lapsed, ["request-5", "request-77"]))
+    states = await session.one(
+        "SELECT array_agg(state ORDER BY id) FROM reservations WHERE id LIKE 'lapsed-%'"
+    )
+    claims = await session.one(
+        "SELECT count(*) FROM idempotency_records WHERE request_id IN ('request-5', 'request-77')"
+    )
+    reserved = await session.one(f"SELECT reserved FROM stock_levels WHERE sku = '{HOT}'")
+    await session.rollback()
+
+    assert claimed < FEW_PAGES
+    assert written < FEW_PAGES
+    assert sorted(hold["id"] for hold in holds) == lapsed
+    assert sorted(line["reservation_id"] for line in lines) == lapsed
+    assert [(level["sku"], level["reserved"]) for level in levels] == [(HOT, 0)]
+    assert [warehouse[0] for warehouse in warehouses] == [WAREHOUSE]
+    assert states == (["expired"] * 3,)
+    assert claims == (0,)
+    assert reserved == (1,)
