@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -175,29 +176,38 @@ class Database:
         """PostgreSQL only: a transaction on the pooled psycopg connection
         itself, in pipeline mode, for hot paths where SQLAlchemy's cost per statement shows. Committed
         when the block ends without error; `psycopg.Rollback` raised in the
-        block rolls it back quietly; any other error leaves the block, and
-        the pool rolls the connection back as it takes it back. Errors
-        translated as elsewhere.
+        block rolls it back quietly; any other error leaves the block with
+        the transaction rolled back. Errors translated as elsewhere.
 
-        One pipeline and no `raw.transaction()`: inside a pipeline, psycopg's
-        transaction block is two more nested pipelines, each exit a Sync and
-        a round trip of its own, and `raw.commit()` syncs too. A block of two
-        statements, the second after a read, took five round trips that way
-        and takes three: psycopg's BEGIN (it syncs it alone), the statements
-        up to the first read, and the rest with COMMIT and the pipeline's
-        closing Sync; measured in process, the transaction's own CPU fell
-        from about 1.5 to 0.9 ms."""
-        async with self._driver_connection() as raw, raw.pipeline():
-            # Not in autocommit: psycopg sends BEGIN ahead of this statement.
-            await raw.execute(f"SET LOCAL plan_cache_mode = {HOT_PATH_PLAN_CACHE_MODE}")
+        One pipeline, no `raw.transaction()`, and BEGIN sent by us: inside a
+        pipeline, psycopg's transaction block is two more nested pipelines,
+        each exit a Sync and a round trip of its own, `raw.commit()` syncs
+        too, and out of autocommit psycopg sends its own BEGIN with a Sync of
+        its own. A block of two statements, the second after a read, took
+        five round trips that way and takes two: BEGIN with the statements
+        up to the first read, then the rest with COMMIT and the pipeline's
+        closing Sync. The connection is in autocommit only inside the block
+        (what the block leaves open is rolled back first), so it goes back
+        to the pool as it came."""
+        async with self._driver_connection() as raw:
+            await raw.set_autocommit(True)
             try:
-                yield raw
-            except psycopg.Rollback:
-                await raw.execute("ROLLBACK")
-                return
-            # A statement, queued, not `raw.commit()` (a Sync of its own):
-            # it goes with the pipeline's closing Sync.
-            await raw.execute("COMMIT")
+                async with raw.pipeline():
+                    await raw.execute("BEGIN")
+                    await raw.execute(f"SET LOCAL plan_cache_mode = {HOT_PATH_PLAN_CACHE_MODE}")
+                    try:
+                        yield raw
+                    except psycopg.Rollback:
+                        await raw.execute("ROLLBACK")
+                        return
+                    # A statement, queued, not `raw.commit()` (a Sync of its
+                    # own): it goes with the pipeline's closing Sync.
+                    await raw.execute("COMMIT")
+            finally:
+                if not raw.closed and not raw.broken:
+                    if raw.info.transaction_status != TransactionStatus.IDLE:
+                        await raw.execute("ROLLBACK")  # an error left the block
+                    await raw.set_autocommit(False)
 
     async def dedicated_connection(self, application_name: str) -> psycopg.AsyncConnection[Any]:
         """PostgreSQL only: a psycopg connection of its own, outside the pool,

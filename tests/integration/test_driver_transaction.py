@@ -81,6 +81,12 @@ async def test_a_failed_statement_keeps_nothing_of_the_block(database: Database)
         await duplicate()
 
     assert await _notes(database) == [(1, "first")]
+    # The pooled connection went back out of autocommit and out of any transaction.
+    async with database.engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert isinstance(raw, psycopg.AsyncConnection)
+        assert not raw.autocommit
+        assert raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
 
 
 async def test_the_hot_path_plan_setting_holds_inside_the_block_only(database: Database) -> None:
