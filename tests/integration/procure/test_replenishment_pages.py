@@ -17,6 +17,7 @@ from tests.integration.procure.test_replenishment import low_level
 from tests.integration.stock.conftest import stock_stack, world_of
 
 FILLERS = 1026  # with 4 SKUs of the catalog: 1030 low levels, two pages of ListLowStock
+IN_FLIGHT = 10
 
 
 @pytest.fixture(scope="session")
@@ -35,9 +36,10 @@ def buying_on_backend(
 
 def low_without_stock(buying: Buying, warehouse: str, skus: list[str]) -> None:
     """Levels of no stock with reorder point 5: low. SetReorderPolicy creates
-    them; fifty calls in flight at a time."""
+    them; ten calls in flight at a time (on SQLite they queue for its one
+    writer, and fifty queued past a 30 s deadline on a loaded machine)."""
     world = buying.world
-    for first in range(0, len(skus), 50):
+    for first in range(0, len(skus), IN_FLIGHT):
         calls = [
             world.levels.SetReorderPolicy.future(
                 stock_pb2.SetReorderPolicyRequest(
@@ -49,7 +51,7 @@ def low_without_stock(buying: Buying, warehouse: str, skus: list[str]) -> None:
                 metadata=tuple(world.as_role()),
                 timeout=30,
             )
-            for sku in skus[first : first + 50]
+            for sku in skus[first : first + IN_FLIGHT]
         ]
         for call in calls:
             call.result()
