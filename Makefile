@@ -118,7 +118,7 @@ demo: $(STAMP) ## Load the demo tenant through the REST API of a running `make u
 smoke: $(STAMP) ## HTTP probe of a running system (ARGS=--base-url URL --tenant T --email E; password in STOCKMESH_SMOKE_PASSWORD)
 	$(BIN)/python ci/smoke $(ARGS)
 
-bench: $(STAMP) ## Reservation throughput vs a bare UPDATE loop on PostgreSQL (ARGS=--clients 32 64 --replicas 2)
+bench: $(STAMP) ## Reservation throughput vs a bare UPDATE loop on PostgreSQL (ARGS="--against main --rounds 5" compares a revision)
 	$(BIN)/python -m bench.reservations $(ARGS)
 
 scale: $(STAMP) ## How every read grows from 1k to 100k SKUs on PostgreSQL, with plans (ARGS=--sizes 1000 10000 --calls 50)

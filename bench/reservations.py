@@ -2,17 +2,23 @@
 conditional UPDATE loop on the same PostgreSQL, in one run.
 
     make bench                     # or: .venv/bin/python -m bench.reservations --clients 32 64 --replicas 2
+    make bench ARGS="--against 9ea6172 --rounds 5"
 
 Prints reservations per second on one hot SKU and on many SKUs, p50/p99
 latency, and each rate as a ratio of the bare loop's rate at the same
-concurrency. Needs PostgreSQL at STOCKMESH_TEST_POSTGRES (default
-postgresql://root@127.0.0.1:5432/postgres).
+concurrency. With `--against REV` the services of that revision of this
+repository run too, on databases of their own, and each round measures both
+codes one after the other (in turns first), right after that round's bare
+loop: the machine's drift, which moves the rates of runs minutes apart by a
+third, then falls on both alike. Needs PostgreSQL at STOCKMESH_TEST_POSTGRES
+(default postgresql://root@127.0.0.1:5432/postgres).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import tempfile
 import time
@@ -22,16 +28,13 @@ from pathlib import Path
 
 import grpc
 import psycopg
-from google.type import money_pb2
 from grpc import aio
 
+from bench.stack import Stack, autovacuum_off, exported, started
 from kit import tls
-from stockmesh.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from stockmesh.stock.v1 import stock_pb2 as pb
 from stockmesh.stock.v1 import stock_pb2_grpc
-from stockmesh.user.v1 import user_pb2, user_pb2_grpc
 from tests import harness
-from tests.conftest import PASSWORD, create_tenant
 
 CHANNELS = 4  # client connections in all, shared out over the svc_stock processes
 
@@ -84,15 +87,12 @@ async def bare_loop(url: str, seconds: float, clients: int, rows: int) -> float:
 
 
 async def full_stack(
-    stocks: list[harness.ServiceProcess],
-    token: str,
-    warehouse: str,
-    skus: list[str],
-    seconds: float,
-    clients: int,
+    stack: Stack, skus: list[str], seconds: float, clients: int
 ) -> tuple[float, list[float], int]:
+    """CreateReservation of one unit through a stack's svc_stock processes."""
     # Calls go round-robin over the svc_stock processes, as the mesh spreads
     # requests over pods (per request, not per connection).
+    stocks, warehouse = stack.stocks, stack.warehouse
     identity = tls.load(stocks[0].tls_dir, "dev-client")
     per_process = max(1, CHANNELS // len(stocks))
     channels = [
@@ -105,7 +105,7 @@ async def full_stack(
         for stock in stocks
     ]
     stubs = [stock_pb2_grpc.ReservationServiceStub(c) for c in channels]
-    metadata = (("authorization", f"Bearer {token}"),)
+    metadata = (("authorization", f"Bearer {stack.token}"),)
 
     async def call(n: int) -> bool:
         sku = skus[n % len(skus)] if len(skus) > 1 else skus[0]
@@ -127,62 +127,26 @@ async def full_stack(
     return result
 
 
-def seed(
-    user: harness.ServiceProcess, catalog: harness.ServiceProcess, stock: harness.ServiceProcess, skus: int
-) -> tuple[str, str, list[str]]:
-    slug, email = create_tenant(user.database_url)
-    with user.channel() as channel:
-        login = user_pb2_grpc.AuthServiceStub(channel).Login(
-            user_pb2.LoginRequest(request_id=str(uuid.uuid4()), tenant=slug, email=email, password=PASSWORD),
-            timeout=10,
-        )
-    token = login.tokens.access_token
-    metadata = (("authorization", f"Bearer {token}"),)
-    codes = [f"BENCH-{i:04d}" for i in range(skus)]
-    with catalog.channel() as channel:
-        catalog_pb2_grpc.CatalogServiceStub(channel).CreateProduct(
-            catalog_pb2.CreateProductRequest(
-                request_id=str(uuid.uuid4()),
-                product=catalog_pb2.Product(
-                    display_name="Bench",
-                    variants=[
-                        catalog_pb2.Variant(sku=c, list_price=money_pb2.Money(currency_code="EUR", units=1))
-                        for c in codes
-                    ],
-                ),
-            ),
-            metadata=metadata,
-            timeout=30,
-        )
-    with stock.channel() as channel:
-        warehouse = (
-            stock_pb2_grpc.WarehouseServiceStub(channel)
-            .CreateWarehouse(
-                pb.CreateWarehouseRequest(
-                    request_id=str(uuid.uuid4()), warehouse=pb.Warehouse(code="BENCH", display_name="Bench")
-                ),
-                metadata=metadata,
-                timeout=10,
-            )
-            .warehouse.name
-        )
-        stock_pb2_grpc.StockServiceStub(channel).ReceiveStock(
-            pb.ReceiveStockRequest(
-                request_id=str(uuid.uuid4()),
-                warehouse=warehouse,
-                lines=[pb.StockLine(sku=c, quantity=1_000_000_000) for c in codes],
-            ),
-            metadata=metadata,
-            timeout=60,
-        )
-    return token, warehouse, codes
-
-
 def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) >= 2 else float("nan")
 
 
-def main() -> None:
+LINE = "{:<10} {:>7} {:<14} {:>12} {:>8} {:>8} {:>14} {:>6} {:>6}"
+HEADER = (
+    "workload",
+    "clients",
+    "code",
+    "full stack/s",
+    "p50 ms",
+    "p99 ms",
+    "bare UPDATE/s",
+    "ratio",
+    "failed",
+)
+Runs = dict[tuple[str, int, str], list[float]]  # (workload, clients, code) -> one figure per round
+
+
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each run")
     parser.add_argument(
@@ -200,76 +164,108 @@ def main() -> None:
         help="svc_stock processes (two pods, the least a deployment runs), each on its own port; "
         "calls go round-robin over them, as the mesh spreads them over pods",
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="also run the services of this git revision and compare, round by round (e.g. main, a commit)",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="rounds per client count; medians are printed")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=3.0,
+        help="unmeasured seconds of load on each code before the first round",
+    )
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments()
     harness.require_postgres()
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        harness.postgres_database() as user_db,
-        harness.postgres_database() as catalog_db,
-        harness.postgres_database() as stock_db,
-    ):
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as context:
         home = Path(tmp)
         tls_dir = harness.issue_certificates(home / "tls")
-        # Production settings, except that spans are not exported: the cluster
-        # exports them in batches to OTLP, off the request path.
-        quiet = {"STOCKMESH_TRACES_FILE": ""}
-        user = harness.ServiceProcess("user", home, tls_dir, user_db, env=quiet).start()
-        catalog = harness.ServiceProcess(
-            "catalog", home, tls_dir, catalog_db, env={**quiet, "STOCKMESH_USER_ADDR": user.address}
-        ).start()
-        stock = harness.ServiceProcess(
-            "stock",
-            home,
-            tls_dir,
-            stock_db,
-            env={**quiet, "STOCKMESH_USER_ADDR": user.address, "STOCKMESH_CATALOG_ADDR": catalog.address},
-        ).start()
-        replicas = [
-            harness.ServiceProcess("stock", home, tls_dir, stock_db, env=stock.env).start(migrate=False)
-            for _ in range(args.replicas - 1)
-        ]
-        try:
-            token, warehouse, skus = seed(user, catalog, stock, args.skus)
+
+        def stack(code: str, root: Path) -> Stack:
+            (home / code).mkdir()
+            return context.enter_context(
+                started(code, root, home / code, tls_dir, replicas=args.replicas, skus=args.skus)
+            )
+
+        stacks = [stack("this checkout", harness.ROOT)]
+        if args.against:
+            stacks.append(stack(args.against, context.enter_context(exported(args.against))))
+        bare_db = context.enter_context(harness.postgres_database())
+        for each in stacks:
+            if args.warmup > 0:
+                asyncio.run(full_stack(each, each.skus[:1], args.warmup, max(args.clients)))
+        analyze = autovacuum_off()
+        if analyze:
             print(
-                f"reservations, {args.seconds:.0f} s a run, PostgreSQL, {args.replicas} svc_stock "
-                "process(es); ratio = full stack / bare UPDATE loop at the same concurrency"
+                "autovacuum is off on this server: svc_stock's tables are analyzed before each run, "
+                "as autovacuum would have"
             )
-            header = (
-                "workload",
-                "clients",
-                "full stack/s",
-                "p50 ms",
-                "p99 ms",
-                "bare UPDATE/s",
-                "ratio",
-                "failed",
-            )
-            line = "{:<10} {:>7} {:>12} {:>8} {:>8} {:>14} {:>6} {:>6}"
-            print(line.format(*header), flush=True)
-            for clients in args.clients:
-                bare_hot = asyncio.run(bare_loop(stock_db, args.seconds, clients, 1))
-                bare_many = asyncio.run(bare_loop(stock_db, args.seconds, clients, args.skus))
-                for label, chosen, bare in (
-                    ("hot SKU", skus[:1], bare_hot),
-                    (f"{args.skus} SKUs", skus, bare_many),
-                ):
-                    rate, latencies, failures = asyncio.run(
-                        full_stack([stock, *replicas], token, warehouse, chosen, args.seconds, clients)
-                    )
-                    cells = (
-                        label,
-                        clients,
-                        f"{rate:.0f}",
-                        f"{percentile(latencies, 50):.1f}",
-                        f"{percentile(latencies, 99):.1f}",
-                        f"{bare:.0f}",
-                        f"{rate / bare:.2f}",
-                        failures,
-                    )
-                    print(line.format(*cells), flush=True)
-        finally:
-            for process in (*replicas, stock, catalog, user):
-                process.stop()
+        print(
+            f"reservations, {args.seconds:.0f} s a run, PostgreSQL, {args.replicas} svc_stock "
+            "process(es); ratio = full stack / bare UPDATE loop at the same concurrency, in the same round"
+        )
+        print(LINE.format(*HEADER), flush=True)
+        rates: Runs = {}
+        ratios: Runs = {}
+        for clients in args.clients:
+            for round_ in range(args.rounds):
+                bare_hot = asyncio.run(bare_loop(bare_db, args.seconds, clients, 1))
+                bare_many = asyncio.run(bare_loop(bare_db, args.seconds, clients, args.skus))
+                # Each code goes first in turn, so neither always runs on a warmer machine.
+                order = stacks if round_ % 2 == 0 else stacks[::-1]
+                workloads = (("hot SKU", 1, bare_hot), (f"{args.skus} SKUs", args.skus, bare_many))
+                for label, count, bare in workloads:
+                    for each in order:
+                        if analyze:
+                            each.analyze()
+                        run = full_stack(each, each.skus[:count], args.seconds, clients)
+                        rate, latencies, failures = asyncio.run(run)
+                        key = (label, clients, each.code)
+                        rates.setdefault(key, []).append(rate)
+                        ratios.setdefault(key, []).append(rate / bare)
+                        cells = (
+                            label,
+                            clients,
+                            each.code[:14],
+                            f"{rate:.0f}",
+                            f"{percentile(latencies, 50):.1f}",
+                            f"{percentile(latencies, 99):.1f}",
+                            f"{bare:.0f}",
+                            f"{rate / bare:.2f}",
+                            failures,
+                        )
+                        print(LINE.format(*cells), flush=True)
+        if args.rounds > 1 or len(stacks) > 1:
+            summarize(rates, ratios, [s.code for s in stacks])
+
+
+def summarize(rates: Runs, ratios: Runs, codes: list[str]) -> None:
+    """Medians over the rounds; with two codes, how this checkout's rate compares round by round."""
+    print("\nmedians over the rounds (ratio range in brackets)")
+    for key, values in ratios.items():
+        label, clients, code = key
+        print(
+            f"{label:<10} {clients:>7} {code[:14]:<14} {statistics.median(rates[key]):>8.0f}/s "
+            f"ratio {statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+        )
+    if len(codes) < 2:
+        return
+    this, other = codes
+    print(f"\n{this} / {other}, full-stack rate in the same round: median (range)")
+    for label, clients, code in ratios:
+        if code != this:
+            continue
+        pairs = zip(rates[label, clients, this], rates[label, clients, other], strict=True)
+        quotients = [a / b for a, b in pairs]
+        print(
+            f"{label:<10} {clients:>7} {statistics.median(quotients):.2f} "
+            f"({min(quotients):.2f}-{max(quotients):.2f})"
+        )
 
 
 if __name__ == "__main__":

@@ -140,6 +140,9 @@ class ServiceProcess:
     metrics_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     command: tuple[str, ...] = ()  # default: `python -m kit.cli serve <name>`
+    # The checkout whose code runs; another one (an exported revision, for a
+    # benchmark against it) is put first on PYTHONPATH, ahead of this one.
+    root: Path = ROOT
 
     @property
     def address(self) -> str:
@@ -171,26 +174,37 @@ class ServiceProcess:
             STOCKMESH_HEALTH_PROBE_SECONDS="0.2",
             STOCKMESH_GRACE_SECONDS="5",
         )
+        if self.root != ROOT:
+            env["PYTHONPATH"] = os.pathsep.join((str(self.root), str(self.root / "gen")))
         env.update(self.env)
         return env
+
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        """`stockmesh <args>` with this service's settings, from its checkout; its output."""
+        done = subprocess.run(
+            [sys.executable, "-m", "kit.cli", *args],
+            env=self.environment(),
+            input=stdin.encode() if stdin is not None else None,
+            capture_output=True,
+            cwd=self.root,
+            check=False,
+        )
+        if done.returncode != 0:
+            output = done.stdout.decode() + done.stderr.decode()
+            raise RuntimeError(f"stockmesh {' '.join(args)} failed:\n{output}")
+        return done.stdout.decode()
 
     def start(self, *, migrate: bool = True, timeout: float = 30.0) -> ServiceProcess:
         env = self.environment()
         if migrate:
-            subprocess.run(
-                [sys.executable, "-m", "kit.cli", "migrate", self.name],
-                env=env,
-                check=True,
-                capture_output=True,
-                cwd=ROOT,
-            )
+            self.cli("migrate", self.name)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, *(self.command or ("-m", "kit.cli", "serve", self.name))],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                cwd=ROOT,
+                cwd=self.root,
             )
         if not self.wait_health(health_pb2.HealthCheckResponse.SERVING, timeout):
             self.stop()

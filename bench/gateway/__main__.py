@@ -15,7 +15,7 @@ from bench.gateway.fanout import fan_out, part_two
 from bench.gateway.profiling import part_profile, serve_profiled
 from bench.gateway.servers import part_three
 from bench.gateway.stack import Gateway, Stack, gateway_env, services_on_postgres
-from bench.reservations import seed
+from bench.stack import seed
 from tests import harness
 
 
