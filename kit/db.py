@@ -6,8 +6,9 @@ Four ways in, each for one kind of work:
   rolls back (kit.sql); every use case goes this way, through kit.uow.
 - `transaction()`: a block committed when it ends, for work that is not a use
   case (a registry the live stream keeps, migrations' helpers, test set-up).
-- `driver_transaction()`: psycopg's own connection in pipeline mode, for the
-  one hot path where SQLAlchemy's cost per statement shows (reservations).
+- `driver_transaction()`: a psycopg connection of a pool of its own, in
+  pipeline mode, for the one hot path where SQLAlchemy's cost per statement
+  shows (reservations; kit.driver).
 - `dedicated_connection()`: a session of its own outside the pool (LISTEN).
 
 Every database error leaves translated the same way (`raise_translated`):
@@ -26,7 +27,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import psycopg
-from psycopg.pq import TransactionStatus
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.types import TypeDecorator
 
 from kit import errors
+from kit.driver import DriverPool
 
 # SQLSTATEs after which the whole transaction may be run again.
 _RETRYABLE = {"40001", "40P01"}  # serialization_failure, deadlock_detected
@@ -98,11 +99,20 @@ PLAN_CACHE_MODE = "force_custom_plan"
 HOT_PATH_PLAN_CACHE_MODE = "auto"
 
 
-def _session_options(target: URL) -> str:
+def _session_options(target: URL, plan_cache_mode: str) -> str:
     """The URL's own `options`, if it has any, then the plan cache mode."""
     given = target.query.get("options")
-    ours = f"-c plan_cache_mode={PLAN_CACHE_MODE}"
+    ours = f"-c plan_cache_mode={plan_cache_mode}"
     return f"{given} {ours}" if isinstance(given, str) and given else ours
+
+
+def _conninfo(target: URL) -> str:
+    """The URL as libpq reads it, without its `options` (passed on their own)."""
+    return (
+        target.set(drivername="postgresql")
+        .difference_update_query(["options"])
+        .render_as_string(hide_password=False)
+    )
 
 
 class Database:
@@ -115,14 +125,17 @@ class Database:
     back, and the pool hands out the connection returned last (LIFO): the
     busy statements stay prepared on the few connections that run them.
     Before, with every read rolled back and the connections taken in turn,
-    the reservation batch statements were parsed and planned again on more
-    than half of their runs."""
+    the reservation batch statements (then on this pool) were parsed and
+    planned again on more than half of their runs. On PostgreSQL the hot
+    path has a pool of its own, of up to `pool_size` connections
+    (`driver_transaction`)."""
 
     def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
         target = async_url(url)
         self.url = url
         self.dialect = target.get_backend_name()
         options: dict[str, Any] = {"echo": echo}
+        self._driver: DriverPool | None = None
         if self.dialect == "sqlite":
             ensure_sqlite_dir(url)
             options["connect_args"] = {"timeout": 30}
@@ -133,7 +146,12 @@ class Database:
                 pool_timeout=10,
                 pool_recycle=1800,
                 pool_use_lifo=True,
-                connect_args={"connect_timeout": 5, "options": _session_options(target)},
+                connect_args={"connect_timeout": 5, "options": _session_options(target, PLAN_CACHE_MODE)},
+            )
+            self._driver = DriverPool(
+                _conninfo(target),
+                options=_session_options(target, HOT_PATH_PLAN_CACHE_MODE),
+                max_size=pool_size,
             )
         self.engine: AsyncEngine = create_async_engine(target, **options)
         if self.dialect == "sqlite":
@@ -173,41 +191,17 @@ class Database:
 
     @asynccontextmanager
     async def driver_transaction(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """PostgreSQL only: a transaction on the pooled psycopg connection
-        itself, in pipeline mode, for hot paths where SQLAlchemy's cost per statement shows. Committed
-        when the block ends without error; `psycopg.Rollback` raised in the
-        block rolls it back quietly; any other error leaves the block with
-        the transaction rolled back. Errors translated as elsewhere.
-
-        One pipeline, no `raw.transaction()`, and BEGIN sent by us: inside a
-        pipeline, psycopg's transaction block is two more nested pipelines,
-        each exit a Sync and a round trip of its own, `raw.commit()` syncs
-        too, and out of autocommit psycopg sends its own BEGIN with a Sync of
-        its own. A block of two statements, the second after a read, took
-        five round trips that way and takes two: BEGIN with the statements
-        up to the first read, then the rest with COMMIT and the pipeline's
-        closing Sync. The connection is in autocommit only inside the block
-        (what the block leaves open is rolled back first), so it goes back
-        to the pool as it came."""
-        async with self._driver_connection() as raw:
-            await raw.set_autocommit(True)
-            try:
-                async with raw.pipeline():
-                    await raw.execute("BEGIN")
-                    await raw.execute(f"SET LOCAL plan_cache_mode = {HOT_PATH_PLAN_CACHE_MODE}")
-                    try:
-                        yield raw
-                    except psycopg.Rollback:
-                        await raw.execute("ROLLBACK")
-                        return
-                    # A statement, queued, not `raw.commit()` (a Sync of its
-                    # own): it goes with the pipeline's closing Sync.
-                    await raw.execute("COMMIT")
-            finally:
-                if not raw.closed and not raw.broken:
-                    if raw.info.transaction_status != TransactionStatus.IDLE:
-                        await raw.execute("ROLLBACK")  # an error left the block
-                    await raw.set_autocommit(False)
+        """PostgreSQL only: a transaction on a psycopg connection of the hot
+        path's own pool, in pipeline mode (`kit.driver`): committed when the
+        block ends without error, rolled back quietly on `psycopg.Rollback`,
+        rolled back on any other error. Errors translated as elsewhere."""
+        if self._driver is None:
+            raise RuntimeError("psycopg's own connection needs PostgreSQL")
+        try:
+            async with self._driver.transaction() as raw:
+                yield raw
+        except psycopg.Error as exc:
+            raise_translated(exc)
 
     async def dedicated_connection(self, application_name: str) -> psycopg.AsyncConnection[Any]:
         """PostgreSQL only: a psycopg connection of its own, outside the pool,
@@ -224,23 +218,6 @@ class Database:
         except psycopg.Error as exc:
             raise_translated(exc)
 
-    @asynccontextmanager
-    async def _driver_connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        if self.dialect != "postgresql":
-            raise RuntimeError("psycopg's own connection needs PostgreSQL")
-        try:
-            async with self.engine.connect() as conn:
-                raw = (await conn.get_raw_connection()).driver_connection
-                assert isinstance(raw, psycopg.AsyncConnection)
-                try:
-                    yield raw
-                except psycopg.Error as exc:
-                    if raw.broken:
-                        await conn.invalidate()
-                    raise_translated(exc)
-        except DBAPIError as exc:
-            raise_translated(exc)
-
     async def ping(self, timeout: float = 2.0) -> bool:
         """True when a fresh query answers within `timeout` seconds."""
         try:
@@ -253,6 +230,8 @@ class Database:
             return False
 
     async def dispose(self) -> None:
+        if self._driver is not None:
+            await self._driver.close()
         await self.engine.dispose()
 
 

@@ -1,7 +1,7 @@
-"""`Database.driver_transaction`, the reservation hot path's transaction on
-psycopg's own pooled connection in pipeline mode, on real PostgreSQL: what
-the block writes is committed when it ends, nothing when it rolls back or
-fails, and the pooled connection comes back clean either way."""
+"""`Database.driver_transaction`, the reservation hot path's transaction on a
+psycopg connection of its own pool (kit.driver), in pipeline mode, on real
+PostgreSQL: what the block writes is committed when it ends, nothing when it
+rolls back or fails, and the connection comes back clean either way."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import psycopg
 import pytest
 
+from kit import driver, errors
 from kit.db import HOT_PATH_PLAN_CACHE_MODE, PLAN_CACHE_MODE, Database
 from tests import harness
 
@@ -17,7 +18,7 @@ from tests import harness
 @pytest.fixture
 async def database() -> AsyncIterator[Database]:
     with harness.postgres_database() as url:
-        # One connection in the pool: every block below reuses the one before's.
+        # One connection in each pool: every block below reuses the one before's.
         database = Database(url, pool_size=1)
         async with database.driver_transaction() as conn:
             await conn.execute("CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)")
@@ -81,15 +82,16 @@ async def test_a_failed_statement_keeps_nothing_of_the_block(database: Database)
         await duplicate()
 
     assert await _notes(database) == [(1, "first")]
-    # The pooled connection went back out of autocommit and out of any transaction.
-    async with database.engine.connect() as conn:
-        raw = (await conn.get_raw_connection()).driver_connection
-        assert isinstance(raw, psycopg.AsyncConnection)
-        assert not raw.autocommit
-        assert raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    # No session of the database was left inside a transaction.
+    async with database.transaction() as conn:
+        open_transactions = await conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND state IN ('idle in transaction', 'idle in transaction (aborted)')"
+        )
+        assert open_transactions.scalar_one() == 0
 
 
-async def test_the_hot_path_plan_setting_holds_inside_the_block_only(database: Database) -> None:
+async def test_the_hot_path_plan_setting_holds_on_its_own_connections_only(database: Database) -> None:
     async with database.driver_transaction() as conn:
         inside = await (await conn.execute("SHOW plan_cache_mode")).fetchone()
     async with database.transaction() as conn:
@@ -97,3 +99,18 @@ async def test_the_hot_path_plan_setting_holds_inside_the_block_only(database: D
 
     assert inside == (HOT_PATH_PLAN_CACHE_MODE,)
     assert outside == PLAN_CACHE_MODE
+
+
+async def test_the_hot_path_on_an_unreachable_database_is_unavailable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(driver, "CHECKOUT_SECONDS", 1.0)
+    database = Database(f"postgresql://root@127.0.0.1:{harness.free_port()}/nowhere")
+    try:
+        for _ in range(2):  # and again: a pool that could not open is not kept
+            with pytest.raises(errors.Unavailable) as refused:
+                async with database.driver_transaction():
+                    pass
+            assert refused.value.reason == "DATABASE_UNAVAILABLE"
+    finally:
+        await database.dispose()

@@ -111,7 +111,15 @@ async def test_the_reservation_hot_path_keeps_the_plan_postgresql_chose(ledger_d
             )
             assert await cursor.fetchone() == (SKUS,)
 
-    generic, custom = await _plans(ledger_db, "FROM stock_levels WHERE tenant_id = $1")
+    # Read on the hot path's own connection: prepared statements belong to a session.
+    async with ledger_db.driver_transaction() as conn:
+        cursor = await conn.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            ("%FROM stock_levels WHERE tenant_id = $1%",),
+        )
+        row = await cursor.fetchone()
+    assert row is not None
+    generic, custom = row
 
     assert generic > 0
     assert generic + custom == RUNS - 5
