@@ -196,8 +196,8 @@ def main() -> None:
         if args.against:
             stacks.append(stack(args.against, context.enter_context(exported(args.against))))
         bare_db = context.enter_context(harness.postgres_database())
-        for each in stacks:
-            if args.warmup > 0:
+        if args.warmup > 0:
+            for each in stacks:
                 asyncio.run(full_stack(each, each.skus[:1], args.warmup, max(args.clients)))
         analyze = autovacuum_off()
         if analyze:

@@ -38,15 +38,18 @@ def _compose(*fragments: str) -> str:
 # Every row these statements touch is found by its key, one key at a time:
 # a LATERAL subquery that locks (FOR UPDATE) or sorts (ORDER BY) stays a
 # subquery of its own, run once per outer row, and is never merged into a
-# join that PostgreSQL could plan as a scan. That keeps the plans small
-# whatever the tables' statistics said when they were cached: on the hot
-# path a connection keeps the plan it made on a statement's sixth run
-# (`kit.db`: plan_cache_mode auto), and on a new database that plan is made
-# on empty tables. Joined freely, the lookups then became scans of the
-# tenant's every reservation, line, claim and level, 12,000 pages a batch
-# after 20,000 reservations, until the next ANALYZE.
-# `tests/integration/stock/test_batch_plans.py` caches the plans on empty
-# tables and runs them on a long history.
+# join that PostgreSQL could plan as a scan. That keeps small the plans
+# cached on empty tables: on the hot path a connection keeps the plan it
+# made on a statement's sixth run (`kit.driver`: plan_cache_mode auto), and
+# on a new database that plan is made on empty tables. Joined freely, the
+# lookups then became scans of the tenant's every reservation, line, claim
+# and level, 12,000 pages a batch after 20,000 reservations, until the next
+# ANALYZE. `tests/integration/stock/test_batch_plans.py` caches the plans on
+# empty tables and runs them on a long history. A plan cached on small
+# tables never analyzed may still take any tenant-prefixed index for each
+# lookup (every index looks like one row): autovacuum's ANALYZE, which makes
+# PostgreSQL plan again with statistics, is what keeps that from lasting
+# (docs/stock.md).
 #
 # Claims first; then the lapsed holds on the asked levels: the tenant's
 # ACTIVE holds past expire_at (`due`, from the partial index of active holds:
