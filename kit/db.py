@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,16 +93,21 @@ def redacted(url: str) -> str:
 # still saves the parsing. Proven by tests/integration/stock/test_plans.py.
 PLAN_CACHE_MODE = "force_custom_plan"
 # The hot path's statements (`driver_transaction`) are the fixed batch
-# statements of reservations, whose one plan does not depend on their values;
-# planning them on every batch cost 0.9 ms of the server's CPU against 0.3 ms
-# of running them, so there PostgreSQL keeps choosing, as before.
-HOT_PATH_PLAN_CACHE_MODE = "auto"
+# statements of reservations. Every row they touch is found by its key, one
+# key at a time (svc_stock/store/pg_batches.py), so their one plan does not
+# depend on their values: each connection plans them once (a generic plan).
+# Left to choose (`auto`), PostgreSQL planned them anew on 85 % of batches:
+# 0.67 ms of the server's CPU a batch, against 2.0 ms of running them. JIT
+# off: no batch is worth compiling, and an estimate made for unknown
+# values once put a batch past jit_above_cost, 36 ms of compiling a
+# statement that runs in 1 ms (docs/stock.md, Throughput step 12).
+HOT_PATH_SETTINGS: Mapping[str, str] = {"plan_cache_mode": "force_generic_plan", "jit": "off"}
 
 
-def _session_options(target: URL, plan_cache_mode: str) -> str:
-    """The URL's own `options`, if it has any, then the plan cache mode."""
+def _session_options(target: URL, settings: Mapping[str, str]) -> str:
+    """The URL's own `options`, if it has any, then these settings."""
     given = target.query.get("options")
-    ours = f"-c plan_cache_mode={plan_cache_mode}"
+    ours = " ".join(f"-c {name}={value}" for name, value in settings.items())
     return f"{given} {ours}" if isinstance(given, str) and given else ours
 
 
@@ -146,11 +151,14 @@ class Database:
                 pool_timeout=10,
                 pool_recycle=1800,
                 pool_use_lifo=True,
-                connect_args={"connect_timeout": 5, "options": _session_options(target, PLAN_CACHE_MODE)},
+                connect_args={
+                    "connect_timeout": 5,
+                    "options": _session_options(target, {"plan_cache_mode": PLAN_CACHE_MODE}),
+                },
             )
             self._driver = DriverPool(
                 _conninfo(target),
-                options=_session_options(target, HOT_PATH_PLAN_CACHE_MODE),
+                options=_session_options(target, HOT_PATH_SETTINGS),
                 max_size=pool_size,
             )
         self.engine: AsyncEngine = create_async_engine(target, **options)

@@ -4,9 +4,9 @@ where SQLAlchemy's cost per statement shows (reservation batches).
 These connections are a pool of their own (psycopg_pool, by psycopg's
 authors: the engine's pool hands out SQLAlchemy's wrappers, and each
 checkout and return through it switches greenlets). They stay in
-autocommit, and their sessions keep PostgreSQL's own choice of plan
-(`plan_cache_mode=auto`, where the engine's plan every statement for its
-parameters: kit.db), so a transaction is just BEGIN, the block's
+autocommit, and their sessions are set once, as they open (kit.db: each
+statement planned once, where the engine's plan every statement for its
+parameters; no JIT), so a transaction is just BEGIN, the block's
 statements and COMMIT in one pipeline, nothing set on the way in and reset
 on the way out. In process that took a reservation batch's CPU from about
 0.31 to 0.26 ms per reservation (docs/stock.md, step 11).

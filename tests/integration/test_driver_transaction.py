@@ -6,12 +6,13 @@ rolls back or fails, and the connection comes back clean either way."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import psycopg
 import pytest
 
 from kit import driver, errors
-from kit.db import HOT_PATH_PLAN_CACHE_MODE, PLAN_CACHE_MODE, Database
+from kit.db import HOT_PATH_SETTINGS, PLAN_CACHE_MODE, Database
 from tests import harness
 
 
@@ -91,14 +92,20 @@ async def test_a_failed_statement_keeps_nothing_of_the_block(database: Database)
         assert open_transactions.scalar_one() == 0
 
 
-async def test_the_hot_path_plan_setting_holds_on_its_own_connections_only(database: Database) -> None:
+async def test_the_hot_path_settings_hold_on_its_own_connections_only(database: Database) -> None:
     async with database.driver_transaction() as conn:
-        inside = await (await conn.execute("SHOW plan_cache_mode")).fetchone()
+        inside = {name: await _show(conn, name) for name in HOT_PATH_SETTINGS}
     async with database.transaction() as conn:
         outside = (await conn.exec_driver_sql("SHOW plan_cache_mode")).scalar_one()
 
-    assert inside == (HOT_PATH_PLAN_CACHE_MODE,)
+    assert inside == {"plan_cache_mode": "force_generic_plan", "jit": "off"}
     assert outside == PLAN_CACHE_MODE
+
+
+async def _show(conn: psycopg.AsyncConnection[Any], name: str) -> str:
+    row = await (await conn.execute(f"SHOW {name}")).fetchone()
+    assert row is not None
+    return str(row[0])
 
 
 async def test_the_hot_path_on_an_unreachable_database_is_unavailable(
