@@ -19,6 +19,7 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -60,6 +61,7 @@ FROM generate_series(1, 3) AS g;
 INSERT INTO reservation_lines SELECT '{TENANT}', 'lapsed-' || g, 0, '{WAREHOUSE}', '{HOT}', 1
 FROM generate_series(1, 3) AS g
 """
+LAPSED_IDS = ["lapsed-1", "lapsed-2", "lapsed-3"]
 
 # Holds still running, each with its line: what a store holds at a busy hour.
 ACTIVE = 150_000
@@ -236,6 +238,7 @@ class Session:
         }
 
 
+@asynccontextmanager
 async def prepared_session(*, before: str = "", after: str = "") -> AsyncIterator[Session]:
     """Both statements prepared, and their generic plans made, once the
     database holds `before` (and is analyzed, if it holds anything); then
@@ -268,14 +271,14 @@ async def prepared_session(*, before: str = "", after: str = "") -> AsyncIterato
 @pytest.fixture
 async def session() -> AsyncIterator[Session]:
     """Plans made on empty tables, then a long history written."""
-    async for each in prepared_session(after=SEED):
+    async with prepared_session(after=SEED) as each:
         yield each
 
 
 @pytest.fixture
 async def analyzed() -> AsyncIterator[Session]:
     """Plans made on an analyzed long history with many holds running."""
-    async for each in prepared_session(before=SEED + ";\n" + HOLDING):
+    async with prepared_session(before=SEED + ";\n" + HOLDING) as each:
         yield each
 
 
@@ -295,13 +298,12 @@ async def test_lapsed_holds_among_a_long_history_are_found_and_ended_by_plans_ma
     session: Session,
 ) -> None:
     await session.sql(LAPSED)
-    lapsed = ["lapsed-1", "lapsed-2", "lapsed-3"]
 
     claimed = await session.explain(CLAIM, session.claim_params())
     await session.rollback()
     _, holds, lines, levels, warehouses = await session.execute(CLAIM, session.claim_params())
     await session.rollback()
-    written = await session.explain(WRITE, session.write_params(lapsed, ["request-5", "request-77"]))
+    written = await session.explain(WRITE, session.write_params(LAPSED_IDS, ["request-5", "request-77"]))
     states = await session.one(
         "SELECT array_agg(state ORDER BY id) FROM reservations WHERE id LIKE 'lapsed-%'"
     )
@@ -313,8 +315,8 @@ async def test_lapsed_holds_among_a_long_history_are_found_and_ended_by_plans_ma
 
     assert claimed < FEW_PAGES
     assert written < FEW_PAGES
-    assert sorted(hold["id"] for hold in holds) == lapsed
-    assert sorted(line["reservation_id"] for line in lines) == lapsed
+    assert sorted(hold["id"] for hold in holds) == LAPSED_IDS
+    assert sorted(line["reservation_id"] for line in lines) == LAPSED_IDS
     assert [(level["sku"], level["reserved"]) for level in levels] == [(HOT, 0)]
     assert [warehouse[0] for warehouse in warehouses] == [WAREHOUSE]
     assert states == (["expired"] * 3,)
@@ -326,15 +328,14 @@ async def test_plans_made_on_an_analyzed_history_of_running_holds_stay_small_and
     analyzed: Session,
 ) -> None:
     await analyzed.sql(LAPSED)
-    lapsed = ["lapsed-1", "lapsed-2", "lapsed-3"]
 
     claim_cost = await analyzed.cost(CLAIM, analyzed.claim_params())
-    write_cost = await analyzed.cost(WRITE, analyzed.write_params(lapsed, []))
+    write_cost = await analyzed.cost(WRITE, analyzed.write_params(LAPSED_IDS, []))
     claimed = await analyzed.explain(CLAIM, analyzed.claim_params())
     await analyzed.rollback()
     _, holds, *_ = await analyzed.execute(CLAIM, analyzed.claim_params())
     await analyzed.rollback()
-    written = await analyzed.explain(WRITE, analyzed.write_params(lapsed, []))
+    written = await analyzed.explain(WRITE, analyzed.write_params(LAPSED_IDS, []))
     states = await analyzed.one(
         "SELECT array_agg(state ORDER BY id) FROM reservations WHERE id LIKE 'lapsed-%'"
     )
@@ -344,5 +345,5 @@ async def test_plans_made_on_an_analyzed_history_of_running_holds_stay_small_and
     assert write_cost < JIT_ABOVE_COST
     assert claimed < FEW_PAGES
     assert written < FEW_PAGES
-    assert sorted(hold["id"] for hold in holds) == lapsed
+    assert sorted(hold["id"] for hold in holds) == LAPSED_IDS
     assert states == (["expired"] * 3,)
