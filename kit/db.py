@@ -6,9 +6,9 @@ Four ways in, each for one kind of work:
   rolls back (kit.sql); every use case goes this way, through kit.uow.
 - `transaction()`: a block committed when it ends, for work that is not a use
   case (a registry the live stream keeps, migrations' helpers, test set-up).
-- `driver_transaction()`: a psycopg connection of a pool of its own, in
-  pipeline mode, for the one hot path where SQLAlchemy's cost per statement
-  shows (reservations; kit.driver).
+- `driver_transaction()`: a transaction of prepared statements on a psycopg
+  connection of a pool of its own, for the one hot path where SQLAlchemy's
+  cost per statement shows (reservations; kit.driver).
 - `dedicated_connection()`: a session of its own outside the pool (LISTEN).
 
 Every database error leaves translated the same way (`raise_translated`):
@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.types import TypeDecorator
 
 from kit import errors
-from kit.driver import DriverPool
+from kit.driver import DriverPool, Transaction
 
 # SQLSTATEs after which the whole transaction may be run again.
 _RETRYABLE = {"40001", "40P01"}  # serialization_failure, deadlock_detected
@@ -198,16 +198,17 @@ class Database:
         return conn
 
     @asynccontextmanager
-    async def driver_transaction(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """PostgreSQL only: a transaction on a psycopg connection of the hot
-        path's own pool, in pipeline mode (`kit.driver`): committed when the
-        block ends without error, rolled back quietly on `psycopg.Rollback`,
-        rolled back on any other error. Errors translated as elsewhere."""
+    async def driver_transaction(self) -> AsyncIterator[Transaction]:
+        """PostgreSQL only: a transaction of prepared statements on a psycopg
+        connection of the hot path's own pool (`kit.driver`): committed when
+        the block ends without error, rolled back quietly on
+        `psycopg.Rollback`, rolled back on any other error. Errors translated
+        as elsewhere."""
         if self._driver is None:
             raise RuntimeError("psycopg's own connection needs PostgreSQL")
         try:
-            async with self._driver.transaction() as raw:
-                yield raw
+            async with self._driver.transaction() as transaction:
+                yield transaction
         except psycopg.Error as exc:
             raise_translated(exc)
 

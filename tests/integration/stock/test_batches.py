@@ -13,15 +13,23 @@ import pytest
 
 from kit import migrations
 from kit.db import Database
+from kit.driver import Statement
 from kit.identity import Principal, Role
 from svc_stock import commands
 from svc_stock.domain import InsufficientStock, Line, Provenance, ReservationOutcome
+from svc_stock.store.pg_batches import CLAIM_AND_LOCK_SQL
 from svc_stock.store.unit import reservation_batches, units
 from svc_stock.usecases.granting import Granting
 from tests import harness
 from tests.support.stock_rows import warehouse_with_level
 
 SKU = "BATCH-1"
+PLANS = Statement(
+    "plans_of",
+    "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %(name)s",
+    {"name": "text"},
+)
+CLAIMS = Statement("claims", "SELECT count(*) FROM idempotency_records", {})
 
 
 @pytest.fixture
@@ -113,9 +121,9 @@ async def test_a_batch_that_cannot_be_granted_whole_writes_only_what_it_grants(
 async def test_refused_batches_keep_nothing_and_leave_the_batch_statements_prepared(
     setup: tuple[Granting, Principal, str, Database],
 ) -> None:
-    # A batch that writes nothing deletes its claims and commits: on a
-    # ROLLBACK psycopg would drop the statements it prepared on the
-    # connection, and a sold-out level's batches would be planned each time.
+    # A batch that writes nothing rolls back, its claims included; the
+    # statements its connection prepared stay, so a sold-out level's batches
+    # are not planned again and again.
     reservations, who, warehouse, db = setup
 
     async def refused() -> None:
@@ -126,10 +134,9 @@ async def test_refused_batches_keep_nothing_and_leave_the_batch_statements_prepa
     for _ in range(8):
         await refused()
 
-    async with db.driver_transaction() as conn:
-        prepared = await conn.execute(
-            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'WITH claim AS%'"
-        )
-        assert await prepared.fetchone() == (1,)
-        claims = await conn.execute("SELECT count(*) FROM idempotency_records")
-        assert await claims.fetchone() == (0,)
+    async with db.driver_transaction() as transaction:
+        plans = await transaction.run(PLANS, {"name": CLAIM_AND_LOCK_SQL.name})
+        claims = await transaction.run(CLAIMS, {})
+
+    assert plans == (8, 0)  # one generic plan for the eight batches
+    assert claims == (0,)

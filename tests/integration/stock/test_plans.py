@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from kit import migrations
 from kit.db import Database
+from kit.driver import Statement
 from svc_stock.store.ledger import SqlLedger
 from svc_stock.store.levels import SqlLevels
 from tests import harness
@@ -28,6 +29,17 @@ TENANT = "tenant-a"
 WAREHOUSE = "w1"
 SKUS = 2000
 RUNS = 12  # past psycopg's prepare_threshold (5) and PostgreSQL's five custom plans
+
+COUNT_LEVELS = Statement(
+    "count_levels",
+    "SELECT count(*) FROM stock_levels WHERE tenant_id = %(tenant)s AND warehouse_id = %(warehouse)s",
+    {"tenant": "text", "warehouse": "text"},
+)
+PLANS = Statement(
+    "plans_of",
+    "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %(name)s",
+    {"name": "text"},
+)
 
 SEED = """
 INSERT INTO warehouses VALUES (:tenant, :warehouse, 'W1', 'W1', '{}', 'active', now(), now(), NULL, 1);
@@ -106,21 +118,11 @@ async def test_a_page_of_levels_is_planned_for_its_cursor_every_time(ledger_db: 
 async def test_the_reservation_hot_path_plans_its_statements_once(ledger_db: Database) -> None:
     """Its fixed batch statements are planned once per connection, not on every batch."""
     for _ in range(RUNS):
-        async with ledger_db.driver_transaction() as conn:
-            cursor = await conn.execute(
-                "SELECT count(*) FROM stock_levels WHERE tenant_id = %s AND warehouse_id = %s",
-                (TENANT, WAREHOUSE),
-            )
-            assert await cursor.fetchone() == (SKUS,)
+        async with ledger_db.driver_transaction() as transaction:
+            assert await transaction.run(COUNT_LEVELS, {"tenant": TENANT, "warehouse": WAREHOUSE}) == (SKUS,)
 
     # Read on the hot path's own connection: prepared statements belong to a session.
-    async with ledger_db.driver_transaction() as conn:
-        cursor = await conn.execute(
-            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
-            ("%FROM stock_levels WHERE tenant_id = $1%",),
-        )
-        row = await cursor.fetchone()
-    assert row is not None
-    generic, custom = row
+    async with ledger_db.driver_transaction() as transaction:
+        plans = await transaction.run(PLANS, {"name": COUNT_LEVELS.name})
 
-    assert (generic, custom) == (RUNS - 5, 0)  # every prepared run on the one generic plan
+    assert plans == (RUNS, 0)  # every run on the one generic plan
