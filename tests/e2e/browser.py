@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect
 
 from tests.e2e.system import BASE_URL, ROOT, TENANT
 from tools.demo_plan import USERS
@@ -38,6 +39,8 @@ FLAGS = [
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 # Where screenshots go: docs/console/ when `make console-screenshots` asks for them.
 SHOTS = Path(os.environ.get("STOCKMESH_CONSOLE_SCREENSHOTS") or ROOT / ".build" / "console-screenshots")
+# The live status once the watch's snapshot is complete: "Live" alone (`Console.live_status`).
+LIVE = r"^\s*Live\s*$"
 DESK = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 
@@ -86,6 +89,13 @@ class Console:
 
     def go(self, fragment: str) -> None:
         self.page.goto(f"/console#{fragment}")
+
+    def live_status(self, pattern: str) -> Locator:
+        """The live-updates status line when its text matches `pattern` (a
+        case-sensitive regular expression). A plain `has_text="Live"` matches
+        any part in any case, so "Connecting to live updates…" would pass for
+        "Live" before the watch's snapshot is complete."""
+        return self.page.get_by_role("status").filter(has_text=re.compile(pattern))
 
     def axe(self) -> list[dict[str, Any]]:
         """axe-core's serious and critical violations on the page as it is now."""

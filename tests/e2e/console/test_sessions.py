@@ -9,7 +9,7 @@ import re
 import httpx
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.browser import Console, password
+from tests.e2e.browser import LIVE, Console, password
 from tests.e2e.console.actors import Rest, central, console, open_order_with_barcodes
 from tests.e2e.system import BASE_URL, TENANT
 
@@ -18,7 +18,7 @@ def test_signing_in_shows_the_stock_and_signing_out_ends_the_session(browser: Br
     page = console(browser, "clerk")
     expect(page.page.get_by_role("heading", name="Stock")).to_be_visible()
     expect(page.page.locator("tbody tr").first).to_be_visible()
-    expect(page.page.get_by_role("status").filter(has_text="Live")).to_be_visible()
+    expect(page.live_status(LIVE)).to_be_visible()
     page.assert_accessible()
     page.shot("stock")
     page.page.get_by_role("button", name="Sign out").click()

@@ -9,7 +9,7 @@ import time
 
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.browser import Console
+from tests.e2e.browser import LIVE, Console
 from tests.e2e.console.actors import Rest, central, console, stocked
 from tests.support.fault_proxy import TcpResetProxy
 
@@ -41,7 +41,7 @@ def test_a_level_changes_live_while_another_client_receives_stock(browser: Brows
     row = page.page.locator(f"tr[data-sku='{level['sku']}']")
     on_hand = row.locator("[data-field='onHand']")
     expect(on_hand).to_have_text(str(int(level["onHand"])))
-    expect(page.page.get_by_role("status").filter(has_text="Live")).to_be_visible()
+    expect(page.live_status(LIVE)).to_be_visible()
 
     started = time.monotonic()
     admin.post(
@@ -65,18 +65,18 @@ def test_a_lost_stream_says_so_and_resumes_after_its_last_event(browser: Browser
         page.go(f"/stock?warehouse={warehouse['name']}&q={level['sku']}")
         on_hand = page.page.locator(f"tr[data-sku='{level['sku']}'] [data-field='onHand']")
         expect(on_hand).to_have_text(str(int(level["onHand"])))
-        expect(page.page.get_by_role("status").filter(has_text="Live")).to_be_visible()
+        expect(page.live_status(LIVE)).to_be_visible()
 
         # The network goes: the open stream is reset, and so are the next two reconnections.
         proxy.reset_connections(2)
         proxy.reset_open_connections()
-        expect(page.page.get_by_role("status").filter(has_text="Connection lost")).to_be_visible()
+        expect(page.live_status(r"^\s*Connection lost")).to_be_visible()
         page.shot("stock-reconnecting")
         # Booked while the page is away: it arrives when the stream resumes, not skipped.
         admin.post(
             f"/v1/{warehouse['name']}/stockLevels:receive", {"lines": [{"sku": level["sku"], "quantity": 3}]}
         )
-        expect(page.page.get_by_role("status").filter(has_text="Live again")).to_be_visible(timeout=20_000)
+        expect(page.live_status(r"^\s*Live again")).to_be_visible(timeout=20_000)
         expect(on_hand).to_have_text(str(int(level["onHand"]) + 3))
         page.close()
     finally:
