@@ -18,6 +18,7 @@ from kit import driver, errors
 from kit.db import HOT_PATH_SETTINGS, PLAN_CACHE_MODE, Database
 from kit.driver import Statement
 from tests import harness
+from tests.support.hot_path_plans import plans_of
 
 INSERT = Statement(
     "insert_note",
@@ -30,11 +31,6 @@ NOTES = Statement(
     {},
 )
 SETTING = Statement("setting", "SELECT current_setting(%(name)s)", {"name": "text"})
-PLANS = Statement(
-    "plans_of",
-    "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %(name)s",
-    {"name": "text"},
-)
 
 
 @pytest.fixture
@@ -138,11 +134,8 @@ async def test_a_statement_is_prepared_once_per_connection_and_survives_rollback
             await transaction.run(INSERT, {"id": run, "body": "rolled back"})
             raise psycopg.Rollback()
 
-    # Read on the hot path's own connection: prepared statements belong to a session.
-    async with database.driver_transaction() as transaction:
-        plans = await transaction.run(PLANS, {"name": INSERT.name})
-
-    assert plans == (6, 0)  # one generic plan, made on the first run, used by all six
+    # One generic plan, made on the first run, used by all six.
+    assert await plans_of(database, INSERT) == (6, 0)
 
 
 def test_a_statement_names_a_type_for_every_parameter_it_uses() -> None:

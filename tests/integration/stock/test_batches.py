@@ -21,14 +21,10 @@ from svc_stock.store.pg_batches import CLAIM_AND_LOCK_SQL
 from svc_stock.store.unit import reservation_batches, units
 from svc_stock.usecases.granting import Granting
 from tests import harness
+from tests.support.hot_path_plans import plans_of
 from tests.support.stock_rows import warehouse_with_level
 
 SKU = "BATCH-1"
-PLANS = Statement(
-    "plans_of",
-    "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %(name)s",
-    {"name": "text"},
-)
 CLAIMS = Statement("claims", "SELECT count(*) FROM idempotency_records", {})
 
 
@@ -135,8 +131,7 @@ async def test_refused_batches_keep_nothing_and_leave_the_batch_statements_prepa
         await refused()
 
     async with db.driver_transaction() as transaction:
-        plans = await transaction.run(PLANS, {"name": CLAIM_AND_LOCK_SQL.name})
         claims = await transaction.run(CLAIMS, {})
 
-    assert plans == (8, 0)  # one generic plan for the eight batches
+    assert await plans_of(db, CLAIM_AND_LOCK_SQL) == (8, 0)  # one generic plan for the eight batches
     assert claims == (0,)

@@ -24,6 +24,7 @@ from kit.driver import Statement
 from svc_stock.store.ledger import SqlLedger
 from svc_stock.store.levels import SqlLevels
 from tests import harness
+from tests.support.hot_path_plans import plans_of
 
 TENANT = "tenant-a"
 WAREHOUSE = "w1"
@@ -34,11 +35,6 @@ COUNT_LEVELS = Statement(
     "count_levels",
     "SELECT count(*) FROM stock_levels WHERE tenant_id = %(tenant)s AND warehouse_id = %(warehouse)s",
     {"tenant": "text", "warehouse": "text"},
-)
-PLANS = Statement(
-    "plans_of",
-    "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %(name)s",
-    {"name": "text"},
 )
 
 SEED = """
@@ -121,8 +117,4 @@ async def test_the_reservation_hot_path_plans_its_statements_once(ledger_db: Dat
         async with ledger_db.driver_transaction() as transaction:
             assert await transaction.run(COUNT_LEVELS, {"tenant": TENANT, "warehouse": WAREHOUSE}) == (SKUS,)
 
-    # Read on the hot path's own connection: prepared statements belong to a session.
-    async with ledger_db.driver_transaction() as transaction:
-        plans = await transaction.run(PLANS, {"name": COUNT_LEVELS.name})
-
-    assert plans == (RUNS, 0)  # every run on the one generic plan
+    assert await plans_of(ledger_db, COUNT_LEVELS) == (RUNS, 0)  # every run on the one generic plan
