@@ -70,7 +70,7 @@ def _compose(*fragments: str) -> str:
 # order, which picks that index: on empty tables every index looks alike,
 # and the one that looks cheapest, (tenant_id, warehouse_id, sku), reads the
 # lines of every reservation of the tenant.
-CLAIM_AND_LOCK = """
+CLAIM_AND_LOCK = _compose("""
 WITH claim AS (
     INSERT INTO idempotency_records
     SELECT * FROM json_populate_recordset(NULL::idempotency_records, %(claims)s::json)
@@ -119,10 +119,10 @@ SELECT (SELECT json_agg(request_id) FROM claim),
        (SELECT json_agg(l) FROM locked AS l),
        (SELECT json_agg(json_build_array(h.id, h.code, h.status)) FROM warehouses AS h
         WHERE h.tenant_id = %(tenant_id)s AND h.id IN (SELECT warehouse_id FROM asked))
-"""
+""")
 CLAIM_AND_LOCK_SQL = Statement(
     "stock_claim_and_lock",
-    _compose(CLAIM_AND_LOCK),
+    CLAIM_AND_LOCK,
     {"tenant_id": "text", "now": "timestamptz", "claims": "json", "keys": "json"},
 )
 
