@@ -100,8 +100,14 @@ PLAN_CACHE_MODE = "force_custom_plan"
 # 0.67 ms of the server's CPU a batch, against 2.0 ms of running them. JIT
 # off: no batch is worth compiling, and an estimate made for unknown
 # values once put a batch past jit_above_cost, 36 ms of compiling a
-# statement that runs in 1 ms (docs/stock.md, Throughput step 12).
-HOT_PATH_SETTINGS: Mapping[str, str] = {"plan_cache_mode": "force_generic_plan", "jit": "off"}
+# statement that runs in 1 ms (docs/stock.md, Throughput step 12). Times in
+# UTC: the batches read rows as JSON, where a timestamptz is written in the
+# session's time zone, and decode them straight into the domain's values.
+HOT_PATH_SETTINGS: Mapping[str, str] = {
+    "plan_cache_mode": "force_generic_plan",
+    "jit": "off",
+    "TimeZone": "UTC",
+}
 
 
 def _session_options(target: URL, settings: Mapping[str, str]) -> str:

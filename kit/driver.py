@@ -30,10 +30,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import msgspec
 import psycopg
 from psycopg.pq import ExecStatus, TransactionStatus
-from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
 # How long a block waits for a connection before the database counts as
@@ -120,12 +118,6 @@ class _Session:
     prepared: set[str] = field(default_factory=set)
 
 
-async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
-    # JSON read with msgspec, several times faster than the standard library:
-    # batches read their rows as JSON aggregates.
-    set_json_loads(msgspec.json.decode, conn)
-
-
 class DriverPool:
     """psycopg connections in autocommit, opened on first use: a process
     that never takes the hot path never connects."""
@@ -158,7 +150,6 @@ class DriverPool:
                     max_size=self._max_size,
                     timeout=CHECKOUT_SECONDS,
                     name="driver",
-                    configure=_configure,
                     open=False,
                 )
                 # Waits for its first connection: a checkout that found none

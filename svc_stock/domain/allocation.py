@@ -11,7 +11,7 @@ each whole or not at all. The store then writes exactly the `Decision`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from kit.errors import FieldViolation, InvalidArgument, ServiceError
@@ -94,16 +94,13 @@ class Decision:
         return not self.movements
 
     def numbered(self, first_sequence: int) -> tuple[Movement, ...]:
-        return tuple(replace(m, sequence=first_sequence + m.sequence) for m in self.movements)
+        return tuple(m.numbered(first_sequence) for m in self.movements)
 
     def outcome(self, index: int, first_sequence: int) -> ReservationOutcome:
         """What the granted request `index` returns once the batch is numbered."""
         grant = self.grants[index]
-        movements = tuple(replace(m, sequence=first_sequence + m.sequence) for m in grant.movements)
-        levels = tuple(
-            replace(level, last_movement_sequence=m.sequence)
-            for level, m in zip(grant.levels, movements, strict=True)
-        )
+        movements = tuple(m.numbered(first_sequence) for m in grant.movements)
+        levels = tuple(level.after(m.sequence) for level, m in zip(grant.levels, movements, strict=True))
         return ReservationOutcome(grant.reservation, movements, levels)
 
 
@@ -119,13 +116,7 @@ class _Ledger:
     def append(self, change: Change, who: Provenance, movement_id: str = "") -> tuple[Movement, Level]:
         key = (change.warehouse_id, change.sku)
         level = self.levels[key]
-        after = replace(
-            level,
-            on_hand=level.on_hand + change.quantity_delta,
-            reserved=level.reserved + change.reserved_delta,
-            version=level.version + 1,
-            updated_at=self.now,
-        )
+        after = level.changed(change.quantity_delta, change.reserved_delta, self.now)
         self.levels[key] = self.changed[key] = after
         movement = movement_of(change, len(self.movements), after, who, self.now, movement_id)
         self.movements.append(movement)

@@ -13,6 +13,9 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any, TypeVar
+
+_V = TypeVar("_V")
 
 MIN_HOLD = timedelta(seconds=10)
 MAX_HOLD = timedelta(days=30)
@@ -102,6 +105,20 @@ class Level:
     def low_stock(self) -> bool:
         return self.reorder_quantity > 0 and self.available <= self.reorder_point
 
+    def changed(self, quantity_delta: int, reserved_delta: int, now: datetime) -> Level:
+        """The level after a movement of these deltas: one version on."""
+        return _copied(
+            self,
+            on_hand=self.on_hand + quantity_delta,
+            reserved=self.reserved + reserved_delta,
+            version=self.version + 1,
+            updated_at=now,
+        )
+
+    def after(self, sequence: int) -> Level:
+        """The level as of the movement at `sequence` of the ledger."""
+        return _copied(self, last_movement_sequence=sequence)
+
 
 def empty_level(warehouse_id: str, sku: str) -> Level:
     """A SKU the warehouse never held reads as zeros without a policy."""
@@ -158,6 +175,21 @@ class Movement:
     trace_id: str
     effective_at: datetime
     created_at: datetime
+
+    def numbered(self, first_sequence: int) -> Movement:
+        """The movement in its place in the ledger: its batch numbered its
+        movements from 0, and the ledger gave the batch `first_sequence`."""
+        return _copied(self, sequence=first_sequence + self.sequence)
+
+
+def _copied(value: _V, **changes: Any) -> _V:
+    """`dataclasses.replace` for the value types here, whose __init__ only
+    stores the fields: their copies on the reservation hot path (three a
+    reservation) cost 4 µs each that way, 0.5 µs this way. Callers are the
+    typed methods above, which name the fields."""
+    copy: _V = object.__new__(type(value))
+    copy.__dict__.update(value.__dict__, **changes)
+    return copy
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from sqlalchemy import (
 
 from kit import db, idempotency
 from kit.db import UtcDateTime
-from svc_stock.domain import Level, Movement, Reservation
+from svc_stock.domain import Movement, Reservation
 
 metadata = db.metadata()
 
@@ -171,21 +171,6 @@ reservation_lines = Table(
 )
 
 idempotency_records = idempotency.table(metadata)
-
-
-def level_row(tenant_id: str, level: Level) -> dict[str, Any]:
-    return {
-        "tenant_id": tenant_id,
-        "warehouse_id": level.warehouse_id,
-        "sku": level.sku,
-        "on_hand": level.on_hand,
-        "reserved": level.reserved,
-        "reorder_point": level.reorder_point,
-        "reorder_quantity": level.reorder_quantity,
-        "last_count_at": level.last_count_at,
-        "updated_at": level.updated_at,
-        "version": level.version,
-    }
 
 
 def movement_row(tenant_id: str, m: Movement) -> dict[str, Any]:

@@ -156,7 +156,7 @@ async def test_the_hot_path_settings_hold_on_its_own_connections_only(database: 
     async with database.transaction() as conn:
         outside = (await conn.exec_driver_sql("SHOW plan_cache_mode")).scalar_one()
 
-    assert inside == {"plan_cache_mode": "force_generic_plan", "jit": "off"}
+    assert inside == {"plan_cache_mode": "force_generic_plan", "jit": "off", "TimeZone": "UTC"}
     assert outside == PLAN_CACHE_MODE
 
 

@@ -3,6 +3,7 @@ domain), and of the PostgreSQL statements that read and write a batch."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from kit.errors import FailedPrecondition, InvalidArgument
@@ -12,6 +13,7 @@ from svc_stock.domain import (
     Level,
     Line,
     Locked,
+    Movement,
     MovementType,
     Provenance,
     Request,
@@ -22,7 +24,7 @@ from svc_stock.domain import (
     grant_in_order,
     new_reservation,
 )
-from svc_stock.store import feed, pg_batches
+from svc_stock.store import feed, pg_batches, tables
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 A = ("w-1", "A")
@@ -147,6 +149,32 @@ def test_grants_are_numbered_in_the_order_of_their_movements() -> None:
     assert [lv.last_movement_sequence for lv in first.levels] == [41, 42]
     assert [m.sequence for m in second.movements] == [43]
     assert [m.sequence for m in decision.numbered(41)] == [41, 42, 43]
+
+
+def test_the_copies_of_levels_and_movements_are_what_dataclasses_replace_makes() -> None:
+    decision = decide({A: level(A, 10, reserved=2)}, request(line(A, 3)))
+    (movement,) = decision.movements
+    before = level(A, 10, reserved=2)
+
+    assert before.changed(-1, 3, NOW) == dataclasses.replace(
+        before, on_hand=9, reserved=5, version=8, updated_at=NOW
+    )
+    assert before.after(12) == dataclasses.replace(before, last_movement_sequence=12)
+    assert movement.numbered(40) == dataclasses.replace(movement, sequence=40)
+    assert movement.numbered(40).__dict__.keys() == movement.__dict__.keys()
+
+
+def test_the_batch_statements_read_and_write_the_domains_values_by_their_column_names() -> None:
+    # The write sends levels, reservations and movements as they are, encoded
+    # by msgspec; the claim reads locked levels straight into Level. A field
+    # renamed away from its column would be written as NULL.
+    for table, value in (
+        (tables.levels, Level),
+        (tables.reservations, Reservation),
+        (tables.movements, Movement),
+    ):
+        fields = {f.name for f in dataclasses.fields(value)}
+        assert set(table.columns.keys()) - fields <= {"tenant_id"}, table.name
 
 
 def test_the_batch_statement_that_appends_movements_announces_them_in_its_own_transaction() -> None:

@@ -110,6 +110,13 @@ class Session:
         await self.conn.execute("BEGIN")
         return await self._execute(statement.execute, params)
 
+    async def claim(self) -> list[Any]:
+        """Run the claim statement for a new request id: what it found (its
+        one JSON array), in a transaction left open."""
+        (found,) = await self.execute(CLAIM, self.claim_params())
+        decoded: list[Any] = json.loads(found)
+        return decoded
+
     async def one(self, query: str) -> Any:
         return await self._execute(query, None)
 
@@ -272,7 +279,7 @@ async def test_lapsed_holds_among_a_long_history_are_found_and_ended_by_plans_ma
 
     claimed = await session.explain(CLAIM, session.claim_params())
     await session.rollback()
-    _, holds, lines, levels, warehouses = await session.execute(CLAIM, session.claim_params())
+    _, holds, lines, levels, warehouses = await session.claim()
     await session.rollback()
     written = await session.explain(WRITE, session.write_params(LAPSED_IDS, ["request-5", "request-77"]))
     states = await session.one(
@@ -304,7 +311,7 @@ async def test_plans_made_on_an_analyzed_history_of_running_holds_stay_small_and
     write_cost = await analyzed.cost(WRITE, analyzed.write_params(LAPSED_IDS, []))
     claimed = await analyzed.explain(CLAIM, analyzed.claim_params())
     await analyzed.rollback()
-    _, holds, *_ = await analyzed.execute(CLAIM, analyzed.claim_params())
+    _, holds, *_ = await analyzed.claim()
     await analyzed.rollback()
     written = await analyzed.explain(WRITE, analyzed.write_params(LAPSED_IDS, []))
     states = await analyzed.one(
