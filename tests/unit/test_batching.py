@@ -60,6 +60,24 @@ async def test_calls_that_arrive_while_a_batch_runs_go_together_in_the_next() ->
     assert recorder.batches == [("t", [1]), ("t", [2, 3, 4])]
 
 
+async def test_calls_ready_to_run_as_a_batch_ends_join_the_next_one() -> None:
+    recorder = Recorder()
+    recorder.release.clear()
+    coalescer = Coalescer("test", recorder.run, max_batch=8)
+
+    first = asyncio.create_task(coalescer.submit("t", 1))
+    await settle()
+    waiting = asyncio.create_task(coalescer.submit("t", 2))
+    await settle()
+    recorder.release.set()
+    # Scheduled in the very turn the first batch ends, as a request the
+    # server handed over with the database's reply would be.
+    late = asyncio.create_task(coalescer.submit("t", 3))
+
+    assert list(await asyncio.gather(first, waiting, late)) == [10, 20, 30]
+    assert recorder.batches == [("t", [1]), ("t", [2, 3])]
+
+
 async def test_a_batch_holds_at_most_max_batch_calls() -> None:
     recorder = Recorder()
     recorder.release.clear()
