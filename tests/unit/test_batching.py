@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections.abc import Awaitable
 
 import pytest
 
-from kit.batching import Coalescer
+from kit.batching import GATHER_TURNS, Coalescer
 
 caller = contextvars.ContextVar("caller", default="")
 
 
 async def settle() -> None:
     """Let every task that can run, run: submitted calls start their batches."""
-    for _ in range(5):
+    for _ in range(GATHER_TURNS + 5):
         await asyncio.sleep(0)
 
 
@@ -60,7 +61,7 @@ async def test_calls_that_arrive_while_a_batch_runs_go_together_in_the_next() ->
     assert recorder.batches == [("t", [1]), ("t", [2, 3, 4])]
 
 
-async def test_calls_ready_to_run_as_a_batch_ends_join_the_next_one() -> None:
+async def test_calls_on_their_way_as_a_batch_ends_join_the_next_one() -> None:
     recorder = Recorder()
     recorder.release.clear()
     coalescer = Coalescer("test", recorder.run, max_batch=8)
@@ -71,11 +72,18 @@ async def test_calls_ready_to_run_as_a_batch_ends_join_the_next_one() -> None:
     await settle()
     recorder.release.set()
     # Scheduled in the very turn the first batch ends, as a request the
-    # server handed over with the database's reply would be.
-    late = asyncio.create_task(coalescer.submit("t", 3))
+    # server received with the database's reply would be, and a couple of
+    # turns away from submitting, as one on its way to its handler is.
+    late = asyncio.create_task(after_turns(2, coalescer.submit("t", 3)))
 
     assert list(await asyncio.gather(first, waiting, late)) == [10, 20, 30]
     assert recorder.batches == [("t", [1]), ("t", [2, 3])]
+
+
+async def after_turns(turns: int, call: Awaitable[int]) -> int:
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    return await call
 
 
 async def test_a_batch_holds_at_most_max_batch_calls() -> None:
